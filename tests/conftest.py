@@ -57,9 +57,8 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield str(path)
 
 
-@pytest.fixture
-def db_url(template_db: str, tmp_path: Path) -> Iterator[str]:
-    """A database of its own for each test, already migrated and holding the demo accounts."""
+def fresh_database(template_db: str, workdir: Path) -> tuple[str, Any]:
+    """A copy of the migrated template: (url, cleanup). Used per test and per Hypothesis example."""
     if PG_URL:
         name = f"eld_t_{uuid.uuid4().hex[:10]}"
         admin = _pg_admin(PG_URL)
@@ -68,17 +67,31 @@ def db_url(template_db: str, tmp_path: Path) -> Iterator[str]:
             conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
         url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
     else:
-        target = tmp_path / f"test{next(_counter)}.sqlite3"
+        target = workdir / f"test{next(_counter)}.sqlite3"
         shutil.copyfile(template_db, target)
         url = f"sqlite:///{target}"
     set_default_url(url)
+
+    def cleanup() -> None:
+        set_default_url(None)
+        dispose_engines()
+        if PG_URL:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+        else:
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(target) + suffix).unlink(missing_ok=True)
+
+    return url, cleanup
+
+
+@pytest.fixture
+def db_url(template_db: str, tmp_path: Path) -> Iterator[str]:
+    """A database of its own for each test, already migrated and holding the demo accounts."""
+    url, cleanup = fresh_database(template_db, tmp_path)
     yield url
-    set_default_url(None)
-    dispose_engines()
-    if PG_URL:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    cleanup()
 
 
 @pytest.fixture

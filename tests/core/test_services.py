@@ -405,3 +405,23 @@ def test_supplementary_units_required_when_the_tariff_names_one(actors: dict[str
                                   tariff_code=code, supplementary_units="10")
     assert lic.goods[0].supplementary_units == Decimal("10.000")
     assert first_tariff()
+
+
+@pytest.mark.parametrize("left_out", ["country", "invoice", "goods"])
+def test_each_required_section_alone_blocks_submission(
+    actors: dict[str, Actor], pdf: bytes, left_out: str
+) -> None:
+    exp = actors["exportateur"]
+    lic = services.create_licence(exp, header())
+    if left_out != "country":
+        lic = services.add_country(exp, lic.id, lic.version, "FR")
+    if left_out != "invoice":
+        lic = services.add_invoice(exp, lic.id, lic.version, "10", dt.date.today(), "f.pdf", pdf)
+    if left_out != "goods":
+        lic = services.add_goods_line(exp, lic.id, lic.version, designation="Oranges",
+                                      origin_country="MA", quantity="5", net_weight="5",
+                                      tariff_code=first_tariff())
+    assert len(lic.missing) == 1
+    with pytest.raises(ValidationFailed, match="Licence incomplète"):
+        services.submit_for_visa(exp, lic.id, lic.version)
+    assert services.get_licence(exp, lic.id).status == Status.DRAFT

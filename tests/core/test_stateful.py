@@ -1,0 +1,275 @@
+"""Hypothesis drives the real services on a fresh database and checks them against a small model.
+
+The model is written from the guide's rules, independently of `core.lifecycle`: it says which
+calls must succeed, and the invariants say what the database must hold after every step.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+from sqlalchemy import func, select
+
+from core import services
+from core.accounts import get_actor
+from core.database import read_session
+from core.errors import DomainError
+from core.files import tiny_pdf
+from core.models import HistoryEvent, ImputationLine, Licence
+from core.views import Actor, LicenceDetail
+from tests.conftest import first_tariff, fresh_database, header
+
+EDITABLE = {"BROUILLON"}
+FINAL = {"REFUSEE", "ANNULEE", "APUREE", "EXPIREE"}
+
+
+@dataclass
+class Model:
+    company: int
+    status: str = "BROUILLON"
+    version: int = 1
+    countries: set[str] = field(default_factory=set)
+    invoices: int = 0
+    goods: dict[int, tuple[Decimal, Decimal]] = field(default_factory=dict)  # id -> (qty, imputed)
+    imputed_value: Decimal = Decimal("0")
+    repatriated: Decimal = Decimal("0")
+    refs: set[str] = field(default_factory=set)
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.countries) and self.invoices > 0 and bool(self.goods)
+
+    @property
+    def imputed_any(self) -> bool:
+        return any(imp > 0 for _, imp in self.goods.values())
+
+
+class LicenceMachine(RuleBasedStateMachine):
+    template: str = ""
+    workdir: Path = Path(".")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.licences: dict[int, Model] = {}
+        self.numbers: set[str] = set()
+        self.events = 0
+        self.cleanup: Any = None
+
+    @initialize()
+    def open_database(self) -> None:
+        _, self.cleanup = fresh_database(self.template, self.workdir)
+        self.users = {n: get_actor(n) for n in
+                      ("exportateur", "exportateur2", "mce", "douane", "banque")}
+        self.tariff = first_tariff()
+        self.pdf = tiny_pdf(["justificatif"])
+
+    def teardown(self) -> None:
+        if self.cleanup:
+            self.cleanup()
+
+    # ------------------------------------------------------------- helpers
+    def exporter(self, company: int) -> Actor:
+        return self.users["exportateur" if company == 0 else "exportateur2"]
+
+    def attempt(self, lid: int, expect_ok: bool, call: Any) -> LicenceDetail | None:
+        """Run `call`; it must succeed exactly when the model says so."""
+        try:
+            result = call()
+        except DomainError as exc:
+            assert not expect_ok, f"refused but the model allows it: {exc.message}"
+            return None
+        assert expect_ok, "accepted but the model forbids it"
+        self.events += 1
+        if isinstance(result, LicenceDetail) and result.id in self.licences:
+            self.licences[result.id].version = result.version
+            self.licences[result.id].status = result.status.value
+        return result
+
+    def pick(self, data: st.DataObject) -> tuple[int, Model]:
+        lid = data.draw(st.sampled_from(sorted(self.licences)))
+        return lid, self.licences[lid]
+
+    # ------------------------------------------------------------- exporter
+    @rule(company=st.integers(0, 1))
+    def create(self, company: int) -> None:
+        lic = services.create_licence(self.exporter(company), header())
+        self.events += 1
+        assert lic.registration_number not in self.numbers
+        self.numbers.add(lic.registration_number)
+        self.licences[lic.id] = Model(company=company, version=lic.version)
+
+    @precondition(lambda self: self.licences)
+    @rule(data=st.data(), who=st.integers(0, 1),
+          country=st.sampled_from(["FR", "ES", "DE", "MA"]))
+    def add_country(self, data: st.DataObject, who: int, country: str) -> None:
+        lid, m = self.pick(data)
+        ok = (m.status in EDITABLE and who == m.company and country != "MA"
+              and country not in m.countries)
+        if self.attempt(lid, ok, lambda: services.add_country(
+                self.exporter(who), lid, m.version, country)):
+            m.countries.add(country)
+
+    @precondition(lambda self: self.licences)
+    @rule(data=st.data(), amount=st.sampled_from(["100", "0", "-3", "99.999", "2500.75"]))
+    def add_invoice(self, data: st.DataObject, amount: str) -> None:
+        lid, m = self.pick(data)
+        ok = m.status in EDITABLE and amount in ("100", "2500.75")
+        if self.attempt(lid, ok, lambda: services.add_invoice(
+                self.exporter(m.company), lid, m.version, amount, dt.date.today(), "f.pdf",
+                self.pdf)):
+            m.invoices += 1
+
+    @precondition(lambda self: self.licences)
+    @rule(data=st.data(), qty=st.sampled_from(["10", "0.5", "0"]))
+    def add_goods(self, data: st.DataObject, qty: str) -> None:
+        lid, m = self.pick(data)
+        ok = m.status in EDITABLE and qty != "0"
+        result = self.attempt(lid, ok, lambda: services.add_goods_line(
+            self.exporter(m.company), lid, m.version, designation="Tomates", origin_country="MA",
+            quantity=qty, net_weight="1", tariff_code=self.tariff))
+        if result:
+            line = result.goods[-1]
+            m.goods[line.id] = (Decimal(qty), Decimal("0"))
+
+    @precondition(lambda self: self.licences)
+    @rule(data=st.data())
+    def submit(self, data: st.DataObject) -> None:
+        lid, m = self.pick(data)
+        ok = m.status in EDITABLE and m.complete
+        self.attempt(lid, ok, lambda: services.submit_for_visa(
+            self.exporter(m.company), lid, m.version))
+
+    @precondition(lambda self: self.licences)
+    @rule(data=st.data(), reason=st.sampled_from(["Erreur de saisie", ""]))
+    def cancel(self, data: st.DataObject, reason: str) -> None:
+        lid, m = self.pick(data)
+        ok = m.status in {"BROUILLON", "VISEE"} and bool(reason)
+        self.attempt(lid, ok, lambda: services.cancel_licence(
+            self.exporter(m.company), lid, m.version, reason))
+
+    @precondition(lambda self: self.licences)
+    @rule(data=st.data())
+    def request_modification(self, data: st.DataObject) -> None:
+        lid, m = self.pick(data)
+        ok = m.status == "VISEE" and not m.imputed_any
+        self.attempt(lid, ok, lambda: services.request_modification(
+            self.exporter(m.company), lid, m.version, "Quantités revues"))
+
+    @precondition(lambda self: self.licences)
+    @rule(data=st.data())
+    def copy(self, data: st.DataObject) -> None:
+        lid, m = self.pick(data)
+        result = self.attempt(lid, True, lambda: services.copy_licence(
+            self.exporter(m.company), lid))
+        assert result is not None and result.registration_number not in self.numbers
+        self.numbers.add(result.registration_number)
+        self.licences[result.id] = Model(
+            company=m.company, version=result.version, countries=set(m.countries),
+            goods={g.id: (g.quantity, Decimal("0")) for g in result.goods})
+
+    # ------------------------------------------------------------- MCE
+    @precondition(lambda self: self.licences)
+    @rule(data=st.data(), decision=st.sampled_from(["grant", "refuse", "send_back"]),
+          by=st.sampled_from(["mce", "douane"]))
+    def decide(self, data: st.DataObject, decision: str, by: str) -> None:
+        lid, m = self.pick(data)
+        actor = self.users[by]
+        ok = m.status == "SOUMISE" and by == "mce"
+        calls = {
+            "grant": lambda: services.grant_visa(actor, lid, m.version, "V-1"),
+            "refuse": lambda: services.refuse_visa(actor, lid, m.version, "Non conforme"),
+            "send_back": lambda: services.send_back(actor, lid, m.version, "À corriger"),
+        }
+        self.attempt(lid, ok, calls[decision])
+
+    # ------------------------------------------------------------- customs and bank
+    @precondition(lambda self: self.licences)
+    @rule(data=st.data(), share=st.sampled_from([Decimal("0.5"), Decimal("1"), Decimal("2")]),
+          ref=st.sampled_from(["D1", "D2", "D3", "D4"]))
+    def impute(self, data: st.DataObject, share: Decimal, ref: str) -> None:
+        lid, m = self.pick(data)
+        if not m.goods:
+            return
+        gid = data.draw(st.sampled_from(sorted(m.goods)))
+        qty, imputed = m.goods[gid]
+        amount = (qty * share / 2).quantize(Decimal("0.001"))
+        ok = (m.status in {"VISEE", "IMPUTEE_PARTIELLEMENT"} and ref not in m.refs
+              and amount > 0 and imputed + amount <= qty)
+        if self.attempt(lid, ok, lambda: services.impute(
+                self.users["douane"], lid, m.version, declaration_ref=ref,
+                declaration_date=dt.date.today(), customs_office=header()["customs_office"],
+                lines={gid: (str(amount), "10")})):
+            m.goods[gid] = (qty, imputed + amount)
+            m.refs.add(ref)
+            m.imputed_value += Decimal("10")
+            done = all(q == i for q, i in m.goods.values())
+            assert m.status == ("IMPUTEE_TOTALEMENT" if done else "IMPUTEE_PARTIELLEMENT")
+
+    @precondition(lambda self: self.licences)
+    @rule(data=st.data(), amount=st.sampled_from(["10", "5.5"]))
+    def repatriate(self, data: st.DataObject, amount: str) -> None:
+        lid, m = self.pick(data)
+        ok = m.status in {"IMPUTEE_PARTIELLEMENT", "IMPUTEE_TOTALEMENT"}
+        ref = f"R{self.events}"
+        if self.attempt(lid, ok, lambda: services.record_repatriation(
+                self.users["banque"], lid, m.version, amount=amount,
+                repatriation_date=dt.date.today(), bank_reference=ref, file_name="r.pdf",
+                data=self.pdf)):
+            m.repatriated += Decimal(amount)
+
+    @precondition(lambda self: self.licences)
+    @rule(data=st.data())
+    def settle(self, data: st.DataObject) -> None:
+        lid, m = self.pick(data)
+        # validity never ends within a run: only a total imputation can be settled
+        ok = m.status == "IMPUTEE_TOTALEMENT" and m.repatriated >= m.imputed_value
+        self.attempt(lid, ok, lambda: services.settle(self.users["banque"], lid, m.version))
+
+    # ------------------------------------------------------------- invariants
+    @invariant()
+    def database_matches_the_model(self) -> None:
+        if not self.licences:
+            return
+        with read_session() as s:
+            assert s.scalar(select(func.count()).select_from(HistoryEvent)) == self.events
+            rows = dict(s.execute(select(Licence.id, Licence.status)).all())
+            numbers = list(s.scalars(select(Licence.registration_number)))
+            over = s.execute(
+                select(ImputationLine.goods_line_id, func.sum(ImputationLine.quantity))
+                .group_by(ImputationLine.goods_line_id)
+            ).all()
+        assert {k: v for k, v in rows.items()} == {k: m.status for k, m in self.licences.items()}
+        assert len(numbers) == len(set(numbers))
+        licensed = {gid: q for m in self.licences.values() for gid, (q, _) in m.goods.items()}
+        for gid, total in over:
+            assert Decimal(str(total)) <= licensed[gid]
+
+
+@pytest.mark.slow
+def test_lifecycle_state_machine(template_db: str, tmp_path: Path) -> None:
+    LicenceMachine.template = template_db
+    LicenceMachine.workdir = tmp_path
+    run_state_machine_as_test(
+        LicenceMachine,
+        # No shrinking phase: on a database, shrinking a failure can take minutes; the failing
+        # sequence is printed as it was found.
+        settings=settings(max_examples=60, stateful_step_count=30, deadline=None,
+                          phases=[Phase.explicit, Phase.reuse, Phase.generate],
+                          suppress_health_check=[HealthCheck.too_slow,
+                                                 HealthCheck.filter_too_much]),
+    )
