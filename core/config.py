@@ -51,3 +51,25 @@ def settings() -> Settings:
         helpdesk_phone=_get("HELPDESK_PHONE", "(+212) 5 20 473 100 / (+212) 5 22 473 100"),
         helpdesk_url=_get("HELPDESK_URL", "http://reclamation.portnet.ma"),
     )
+
+
+COOKIE_NAME = "eld_session"
+COOKIE_EXPIRY_DAYS = 1.0
+
+
+def cookie_key() -> str:
+    """The cookie signing key: environment, then secrets.toml; generated there on first start."""
+    import secrets
+
+    value = os.environ.get("AUTH_COOKIE_KEY") or _secrets().get("AUTH_COOKIE_KEY")
+    if value:
+        return str(value)
+    key = secrets.token_hex(32)
+    SECRETS_PATH.parent.mkdir(parents=True, exist_ok=True)
+    existing = SECRETS_PATH.read_text(encoding="utf-8") if SECRETS_PATH.exists() else ""
+    with SECRETS_PATH.open("a", encoding="utf-8") as fh:
+        if existing and not existing.endswith("\n"):
+            fh.write("\n")
+        fh.write(f'AUTH_COOKIE_KEY = "{key}"\n')
+    SECRETS_PATH.chmod(0o600)
+    return key

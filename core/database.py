@@ -42,6 +42,10 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA busy_timeout=15000")
         cur.close()
+        # SQLite's lower() only folds A-Z: searches must match « ÉTABLISSEMENTS » too.
+        dbapi_conn.create_function(
+            "lower", 1, lambda s: s.lower() if isinstance(s, str) else s, deterministic=True
+        )
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -109,6 +113,7 @@ def upgrade(url: str | None = None) -> None:
     """Create or upgrade the schema to the latest migration, then load reference data if empty."""
     from alembic import command
 
+    get_engine(url)  # creates the SQLite file's folder when missing
     command.upgrade(alembic_config(url), "head")
     from core import reference
 

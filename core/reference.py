@@ -8,11 +8,12 @@ import gettext
 import io
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
+from zipfile import BadZipFile
 
 import pycountry
 from sqlalchemy import func, select
@@ -166,25 +167,34 @@ class ImportReport:
         return self.inserted + self.updated
 
 
-def _rows_from_file(name: str, data: bytes) -> Iterable[dict[str, str]]:
+def _rows_from_file(name: str, data: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """(lower-cased header, [(line number in the file, row)]); empty rows are left out, and the
+    line numbers stay those of the file even across blank lines and multi-line cells."""
+    rows: list[tuple[int, dict[str, str]]] = []
     if name.lower().endswith((".xlsx", ".xlsm")):
         from openpyxl import load_workbook
 
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        ws = wb.worksheets[0]
-        rows = ws.iter_rows(values_only=True)
-        header = [str(h or "").strip().lower() for h in next(rows, ())]
-        for values in rows:
-            yield {
-                h: ("" if v is None else str(v)) for h, v in zip(header, values, strict=False)
-            }
-        wb.close()
-        return
+        try:
+            sheet_rows = wb.worksheets[0].iter_rows(values_only=True)
+            header = [str(h or "").strip().lower() for h in next(sheet_rows, ())]
+            for line_no, values in enumerate(sheet_rows, start=2):
+                cells = ["" if v is None else str(v) for v in values]
+                if any(c.strip() for c in cells):
+                    rows.append((line_no, dict(zip(header, cells, strict=False))))
+        finally:
+            wb.close()
+        return header, rows
     text = data.decode("utf-8-sig")
     dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t") if text.strip() else csv.excel
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    reader.fieldnames = [f.strip().lower() for f in reader.fieldnames or []]
-    yield from reader
+    reader = csv.reader(io.StringIO(text), dialect=dialect)
+    header = [f.strip().lower() for f in next(reader, [])]
+    last_line = reader.line_num
+    for cells in reader:
+        first_line, last_line = last_line + 1, reader.line_num
+        if any(c.strip() for c in cells):
+            rows.append((first_line, dict(zip(header, cells, strict=False))))
+    return header, rows
 
 
 def import_nomenclature(
@@ -201,16 +211,16 @@ def import_nomenclature(
 
     report = ImportReport()
     try:
-        rows = list(_rows_from_file(name, data))
-    except (UnicodeDecodeError, csv.Error, KeyError, ValueError, OSError) as exc:
+        header, rows = _rows_from_file(name, data)
+    except (UnicodeDecodeError, csv.Error, KeyError, ValueError, OSError, BadZipFile) as exc:
         report.rejected.append((0, "", f"Fichier illisible : {exc}"))
         return report
-    if rows and not {"code", "description"} <= set(rows[0]):
+    if not {"code", "description"} <= set(header):
         report.rejected.append((1, "", "Colonnes « code » et « description » obligatoires."))
         return report
     seen: set[str] = set()
     valid: list[dict[str, str | None]] = []
-    for line_no, row in enumerate(rows, start=2):
+    for line_no, row in rows:
         code = re.sub(r"[\s.]", "", row.get("code") or "")
         desc = (row.get("description") or "").strip()
         unit = (row.get("supplementary_unit") or row.get("unite") or "").strip() or None
@@ -253,3 +263,63 @@ def import_nomenclature(
         if progress:
             progress(min(start + chunk, total), total)
     return report
+
+
+@dataclass(frozen=True)
+class FormOptions:
+    """Every drop-down list of the licence screens, code -> French label."""
+
+    categories: Mapping[str, str]
+    currencies: Mapping[str, str]
+    regimes: Mapping[str, str]
+    offices: Mapping[str, str]
+    payment_terms: Mapping[str, str]
+    incoterms: Mapping[str, str]
+    document_types: Mapping[str, str]
+    countries: Mapping[str, str]
+    destinations: Mapping[str, str]
+
+
+def form_options(url: str | None = None) -> FormOptions:
+    from core.database import read_session
+
+    with read_session(url) as session:
+        return FormOptions(
+            categories=code_list(session, "category"),
+            currencies=currencies(),
+            regimes=code_list(session, "regime"),
+            offices=code_list(session, "office"),
+            payment_terms=code_list(session, "payment_terms"),
+            incoterms=INCOTERMS,
+            document_types=code_list(session, "document_type"),
+            countries=countries(),
+            destinations=destination_countries(),
+        )
+
+
+@dataclass(frozen=True)
+class Tariff:
+    code: str
+    description: str
+    supplementary_unit: str | None
+
+
+def search_tariffs(query: str, limit: int = 50, url: str | None = None) -> list[Tariff]:
+    """The magnifying glass: by code prefix (digits, dots and spaces ignored) or by words."""
+    from core.database import read_session
+
+    text = (query or "").strip()
+    digits = re.sub(r"[\s.]", "", text)
+    with read_session(url) as session:
+        stmt = select(TariffCode)
+        if digits.isdigit():
+            upper = digits[:-1] + chr(ord(digits[-1]) + 1)
+            stmt = stmt.where(TariffCode.code >= digits, TariffCode.code < upper)
+        elif text:
+            for word in text.split()[:5]:
+                needle = word.lower().replace("%", "").replace("_", "")
+                stmt = stmt.where(func.lower(TariffCode.description).contains(needle))
+        return [
+            Tariff(t.code, t.description, t.supplementary_unit)
+            for t in session.scalars(stmt.order_by(TariffCode.code).limit(limit))
+        ]

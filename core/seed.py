@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 
 from core import accounts, reference
 from core.database import current_url, dispose_engines, get_engine, upgrade, write_session
@@ -161,10 +161,12 @@ def seed_demo(
 
 def _flush(batch: _Batch, ctx: _Context) -> None:
     with write_session() as session:
+        conn = session.connection()
         for model in INSERT_ORDER:
             rows = batch.rows.get(model)
             if rows:
-                session.execute(insert(model), rows)
+                # Core executemany: no primary keys to fetch back, one statement per table.
+                conn.execute(model.__table__.insert(), rows)  # type: ignore[attr-defined]
         for year, value in ctx.counters.items():
             session.merge(RegistrationCounter(year=year, last_value=value))
 

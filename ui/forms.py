@@ -1,0 +1,70 @@
+"""Calling one core service from a widget: French errors kept next to their fields, flash
+messages after the rerun, nothing re-validated here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import streamlit as st
+
+from core.errors import ConcurrentChange, DomainError, ValidationFailed
+
+T = TypeVar("T")
+FLASH = "eld_flash"
+
+
+def errors(form: str) -> dict[str, str]:
+    return dict(st.session_state.get(f"eld_errors_{form}", {}))
+
+
+def field_error(form: str, *fields: str) -> None:
+    """Draw the refusal of `fields` right where it is called (under the widget)."""
+    found = errors(form)
+    for name in fields:
+        if name in found:
+            st.error(found[name], icon="⚠️")
+
+
+def other_errors(form: str, known: set[str]) -> None:
+    for name, message in errors(form).items():
+        if name not in known:
+            st.error(message, icon="⚠️")
+
+
+def clear(form: str) -> None:
+    st.session_state.pop(f"eld_errors_{form}", None)
+
+
+def call(form: str, fn: Callable[[], T], success: str | None = None, *, rerun: bool = True
+         ) -> T | None:
+    """Run one service call; on refusal keep its messages for the form and show them."""
+    try:
+        result = fn()
+    except ValidationFailed as exc:
+        st.session_state[f"eld_errors_{form}"] = exc.errors
+    except ConcurrentChange as exc:
+        st.session_state[f"eld_errors_{form}"] = {"_conflict": exc.message}
+    except DomainError as exc:
+        st.session_state[f"eld_errors_{form}"] = {"_": exc.message}
+    else:
+        clear(form)
+        if success:
+            flash(success)
+        if rerun:
+            st.rerun()
+        return result
+    if rerun:
+        st.rerun()
+    return None
+
+
+def flash(message: str, kind: str = "success") -> None:
+    st.session_state[FLASH] = (kind, message)
+
+
+def show_flash() -> None:
+    item: Any = st.session_state.pop(FLASH, None)
+    if item:
+        kind, message = item
+        getattr(st, kind)(message, icon="✅" if kind == "success" else None)

@@ -1,0 +1,131 @@
+"""Every page starts with `page()`: config, style, the login guard, the role's menu, the footer."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from core.config import PROJECT_ROOT, settings
+from core.lifecycle import ROLE_LABELS, Role
+from core.views import Actor
+from ui import auth
+from ui.help import HELP
+
+ASSETS = PROJECT_ROOT / "assets"
+LOGO = ASSETS / "logo.png"
+ALL_ROLES = frozenset(Role)
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    path: str
+    label: str
+    roles: frozenset[str]
+    group: str
+
+
+MENU = (
+    MenuEntry("Home.py", "Écran principal", ALL_ROLES, ""),
+    MenuEntry("pages/1_Nouvelle_Licence.py", "Nouvelle Licence d'Exportation",
+              frozenset({Role.EXPORTER}), "Exportation › Licence et Documents"),
+    MenuEntry("pages/2_Gestion_des_Licences.py", "Gestion des Licences d'Exportation",
+              frozenset({Role.EXPORTER}), "Exportation › Licence et Documents"),
+    MenuEntry("pages/3_Consulter_des_Licences.py", "Consulter des Licences d'Exportation",
+              ALL_ROLES, "Exportation › Licence et Documents"),
+    MenuEntry("pages/4_Visa_MCE.py", "Visa MCE", frozenset({Role.MCE}), "Circuit de la licence"),
+    MenuEntry("pages/5_Imputation_Douaniere.py", "Imputation douanière",
+              frozenset({Role.CUSTOMS}), "Circuit de la licence"),
+    MenuEntry("pages/6_Rapatriement_et_Apurement.py", "Rapatriement et apurement",
+              frozenset({Role.BANK}), "Circuit de la licence"),
+    MenuEntry("pages/7_Tableau_de_bord.py", "Tableau de bord",
+              frozenset({Role.ANALYST, Role.MCE, Role.ADMIN}), "Analyse"),
+    MenuEntry("pages/8_Administration.py", "Administration", frozenset({Role.ADMIN}),
+              "Administration"),
+)
+
+
+def menu_for(role: str) -> list[MenuEntry]:
+    """The entries of `role` whose page exists (screens arrive issue by issue)."""
+    return [e for e in MENU if role in e.roles and (PROJECT_ROOT / e.path).exists()]
+
+
+def _css() -> None:
+    css = (ASSETS / "style.css").read_text(encoding="utf-8")
+    st.markdown(f"<style>{css}</style>", unsafe_allow_html=True)
+
+
+def _footer() -> None:
+    cfg = settings()
+    st.markdown(
+        '<div class="eld-footer">Support et assistance — HelpDesk : '
+        f"{cfg.helpdesk_phone} · Réclamations : "
+        f'<a href="{cfg.helpdesk_url}" target="_blank">{cfg.helpdesk_url}</a></div>',
+        unsafe_allow_html=True,
+    )
+
+
+def _sidebar(actor: Actor, authenticator: object) -> None:
+    with st.sidebar:
+        st.image(str(LOGO), width=48)
+        st.markdown(f"**{actor.full_name or actor.username}**  \n{ROLE_LABELS[Role(actor.role)]}"
+                    + (f"  \n{actor.company_name}" if actor.company_name else ""))
+        if st.button("Se déconnecter", key="logout_button", icon="🚪", width="stretch"):
+            auth.logout(authenticator, actor)
+            st.success("Vous êtes déconnecté.")
+            st.page_link("Home.py", label="Se reconnecter")
+            st.stop()
+        group = None
+        for entry in menu_for(actor.role):
+            if entry.group != group:
+                group = entry.group
+                if group:
+                    st.markdown(f'<div class="eld-menu-group">{group}</div>',
+                                unsafe_allow_html=True)
+            st.page_link(entry.path, label=entry.label)
+
+
+def page(title: str, roles: Collection[str] | None = None, *, help_key: str | None = None
+         ) -> Actor:
+    """Guard of every screen: the login form and nothing else until logged in and allowed."""
+    st.set_page_config(page_title=f"{title} · Export Licence Desk", page_icon=str(LOGO),
+                       layout="wide", initial_sidebar_state="expanded")
+    _css()
+    _footer()
+    authenticator = auth._authenticator()
+    actor = auth.current_actor(authenticator)
+    if actor is None:
+        _banner("Guichet Unique — Licences d'Exportation")
+        actor = auth.login_form(authenticator)
+        if actor is None:
+            st.stop()
+    assert actor is not None
+    _sidebar(actor, authenticator)
+    if roles is not None and actor.role not in roles:
+        _banner(title)
+        st.error("Cet écran n'est pas ouvert à votre profil.")
+        st.page_link("Home.py", label="Retour à l'écran principal")
+        st.stop()
+    _banner(title)
+    if help_key:
+        help_panel(help_key)
+    return actor
+
+
+def _banner(title: str) -> None:
+    st.markdown(
+        f'<div class="eld-banner"><span class="eld-brand">PortNet · Export Licence Desk</span>'
+        f"<h1>{title}</h1></div>",
+        unsafe_allow_html=True,
+    )
+
+
+def help_panel(key: str) -> None:
+    with st.expander("Aide", icon="❔"):
+        st.markdown(HELP[key])
+
+
+def asset(name: str) -> Path:
+    return ASSETS / name
