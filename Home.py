@@ -1,19 +1,26 @@
-"""Entry point. The login and the menus come with the screens; for now, the state of the base."""
+"""Entry point: the login form, then the main screen with the user's menu and work summary."""
 
 import streamlit as st
 
-from core.database import read_session
-from core.lifecycle import Status
+from core import services
+from core.lifecycle import Role, Status
+from ui import format as fmt
+from ui.forms import show_flash
+from ui.layout import menu_for, page
 
-st.set_page_config(page_title="Export Licence Desk", page_icon="assets/logo.png", layout="wide")
-st.title("Export Licence Desk — Licences d'Exportation")
-st.caption("Guichet unique : souscription, visa MCE, imputation douanière, apurement.")
+actor = page("Écran principal", help_key="home")
+show_flash()
+st.markdown(f"Bienvenue, **{actor.full_name or actor.username}**"
+            + (f" — {actor.company_name}" if actor.company_name else "") + ".")
 
-with read_session() as session:
-    from sqlalchemy import func, select
+counts = services.status_summary(actor)
+st.subheader("Vos licences par statut" if actor.role == Role.EXPORTER else "Licences par statut")
+columns = st.columns(5)
+for index, status in enumerate(Status):
+    with columns[index % 5]:
+        st.markdown(fmt.badge(status), unsafe_allow_html=True)
+        st.metric(status.label, counts.get(status, 0), label_visibility="collapsed")
 
-    from core.models import Licence
-
-    counts = dict(session.execute(select(Licence.status, func.count()).group_by(Licence.status)).all())
-st.subheader("Licences par statut")
-st.table({"Statut": [s.label for s in Status], "Licences": [counts.get(s, 0) for s in Status]})
+st.subheader("Accès rapide")
+for entry in menu_for(actor.role)[1:]:
+    st.page_link(entry.path, label=entry.label, icon=":material/arrow_forward:")

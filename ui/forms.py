@@ -23,13 +23,13 @@ def field_error(form: str, *fields: str) -> None:
     found = errors(form)
     for name in fields:
         if name in found:
-            st.error(found[name], icon="⚠️")
+            st.error(found[name], icon=":material/error:")
 
 
 def other_errors(form: str, known: set[str]) -> None:
     for name, message in errors(form).items():
         if name not in known:
-            st.error(message, icon="⚠️")
+            st.error(message, icon=":material/error:")
 
 
 def clear(form: str) -> None:
@@ -67,4 +67,4 @@ def show_flash() -> None:
     item: Any = st.session_state.pop(FLASH, None)
     if item:
         kind, message = item
-        getattr(st, kind)(message, icon="✅" if kind == "success" else None)
+        getattr(st, kind)(message, icon=":material/check_circle:" if kind == "success" else None)

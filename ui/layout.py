@@ -72,7 +72,7 @@ def _sidebar(actor: Actor, authenticator: object) -> None:
         st.image(str(LOGO), width=48)
         st.markdown(f"**{actor.full_name or actor.username}**  \n{ROLE_LABELS[Role(actor.role)]}"
                     + (f"  \n{actor.company_name}" if actor.company_name else ""))
-        if st.button("Se déconnecter", key="logout_button", icon="🚪", width="stretch"):
+        if st.button("Se déconnecter", key="logout_button", icon=":material/logout:", width="stretch"):
             auth.logout(authenticator, actor)
             st.success("Vous êtes déconnecté.")
             st.page_link("Home.py", label="Se reconnecter")
@@ -123,7 +123,7 @@ def _banner(title: str) -> None:
 
 
 def help_panel(key: str) -> None:
-    with st.expander("Aide", icon="❔"):
+    with st.expander("Aide", icon=":material/help:"):
         st.markdown(HELP[key])
 
 
