@@ -130,6 +130,7 @@ class Licence(Base):
         CheckConstraint("total_amount > 0 AND total_amount < 1000000000000", name="amount"),
         CheckConstraint("version >= 1", name="version"),
         Index("ix_licences_company_created", "company_id", "created_at"),
+        Index("ix_licences_company_status_created", "company_id", "status", "created_at"),
         Index("ix_licences_status_created", "status", "created_at"),
         Index("ix_licences_status_validity", "status", "validity_end"),
         Index("ix_licences_created", "created_at"),

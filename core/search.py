@@ -21,6 +21,8 @@ from core.views import Actor, LicenceRow, SearchFilters, SearchPage
 
 FULL_NUMBER = re.compile(r"^LE-\d{4}-\d{6}$")
 MAX_PAGE_SIZE = 200
+# Counting every match costs a scan of all of them; past this many, "more than" is enough.
+COUNT_CAP = 2_000
 MAX_EXPORT_ROWS = 1_000_000
 
 
@@ -76,12 +78,13 @@ def conditions(f: SearchFilters) -> list[ColumnElement[bool]]:
     if f.company_id is not None:
         where.append(Licence.company_id == f.company_id)
     if f.country:
+        # EXISTS, not IN: a country matches many licences, and a correlated probe of the
+        # (licence, country) unique index lets the newest-first scan stop at the page's end.
         where.append(
-            Licence.id.in_(
-                select(LicenceCountry.licence_id).where(
-                    LicenceCountry.country_code == f.country.upper()
-                )
-            )
+            select(LicenceCountry.id).where(
+                LicenceCountry.licence_id == Licence.id,
+                LicenceCountry.country_code == f.country.upper(),
+            ).exists()
         )
     code = re.sub(r"[\s.]", "", f.tariff_code or "")
     if code:
@@ -153,14 +156,17 @@ def search(actor: Actor, filters: SearchFilters, page: int = 1, page_size: int =
     _expire_before_read()
     with read_session() as session:
         base = _rows_query(session, actor, filters)
-        total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+        total = session.scalar(
+            select(func.count()).select_from(base.limit(COUNT_CAP + 1).subquery())
+        ) or 0
         ids = list(
             session.scalars(
                 base.order_by(Licence.created_at.desc(), Licence.id.desc())
                 .limit(page_size).offset((page - 1) * page_size)
             )
         )
-        return SearchPage(_to_rows(session, ids), total, page, page_size)
+        capped = total > COUNT_CAP
+        return SearchPage(_to_rows(session, ids), min(total, COUNT_CAP), page, page_size, capped)
 
 
 def latest(actor: Actor, count: int = 10, *, actioned_only: bool = False) -> SearchPage:

@@ -202,6 +202,13 @@ class SearchPage:
     total: int
     page: int
     page_size: int
+    capped: bool = False  # more matches than `total`: the count stopped there
+
+    @property
+    def total_label(self) -> str:
+        if self.capped:
+            return f"plus de {self.total:,} licences".replace(",", "\u202f")
+        return f"{self.total:,} licence{'s' if self.total > 1 else ''}".replace(",", "\u202f")
 
     @property
     def page_count(self) -> int:
