@@ -5,6 +5,7 @@ import streamlit as st
 from core import services
 from core.lifecycle import Role, Status
 from ui import format as fmt
+from ui import notifications
 from ui.forms import show_flash
 from ui.layout import menu_for, page
 
@@ -12,6 +13,7 @@ actor = page("Écran principal", help_key="home")
 show_flash()
 st.markdown(f"Bienvenue, **{actor.full_name or actor.username}**"
             + (f" — {actor.company_name}" if actor.company_name else "") + ".")
+notifications.panel(actor)
 
 counts = services.status_summary(actor)
 st.subheader("Vos licences par statut" if actor.role == Role.EXPORTER else "Licences par statut")

@@ -7,6 +7,7 @@ import re
 
 import bcrypt
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from core.config import settings
 from core.database import read_session, write_session
@@ -22,13 +23,22 @@ USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,59}$")
 _DUMMY_HASH = bcrypt.hashpw(b"unknown-user", bcrypt.gensalt(12)).decode()
 
 
-def hash_password(password: str, rounds: int = 12) -> str:
-    data = password.encode()
-    if len(data) > 72:
-        raise ValidationFailed({"password": "Mot de passe : 72 octets au plus."})
+def password_problem(password: object) -> str | None:
+    """The French refusal of a new password, or None when bcrypt can take it."""
+    if not isinstance(password, str):
+        return "Mot de passe : texte attendu."
+    if len(password.encode()) > 72:
+        return "Mot de passe : 72 octets au plus."
     if len(password) < 8:
-        raise ValidationFailed({"password": "Mot de passe : 8 caractères au moins."})
-    return bcrypt.hashpw(data, bcrypt.gensalt(rounds)).decode()
+        return "Mot de passe : 8 caractères au moins."
+    return None
+
+
+def hash_password(password: str, rounds: int = 12) -> str:
+    problem = password_problem(password)
+    if problem:
+        raise ValidationFailed({"password": problem})
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds)).decode()
 
 
 def _verify(password: str, hashed: str) -> bool:
@@ -116,19 +126,64 @@ def audit(session_username: str, action: str, details: str | None = None) -> Non
         session.add(AuditEvent(username=session_username, action=action, details=details))
 
 
+def check_company(c: Checker, name: str, ice: str) -> tuple[str, str]:
+    """Raison sociale and ICE as stored; refusals collected in `c`."""
+    label = c.text("name", "Raison sociale", name, max_len=200)
+    ice = (ice or "").strip() if isinstance(ice, str) else ""
+    if not re.fullmatch(r"\d{15}", ice):
+        c.fail("ice", "ICE : 15 chiffres.")
+    return label or "", ice
+
+
+def insert_company(session: Session, name: str, ice: str) -> Company:
+    """Add a checked company in the caller's transaction (duplicate ICE refused)."""
+    if session.scalars(select(Company).where(Company.ice == ice)).first():
+        raise ValidationFailed({"ice": "Cet ICE est déjà enregistré."})
+    company = Company(name=name, ice=ice)
+    session.add(company)
+    session.flush()
+    return company
+
+
 def create_company(name: str, ice: str) -> int:
     c = Checker()
-    label = c.text("name", "Raison sociale", name, max_len=200)
-    if not re.fullmatch(r"\d{15}", ice or ""):
-        c.fail("ice", "ICE : 15 chiffres.")
+    label, ice = check_company(c, name, ice)
     c.done()
     with write_session() as session:
-        if session.scalars(select(Company).where(Company.ice == ice)).first():
-            raise ValidationFailed({"ice": "Cet ICE est déjà enregistré."})
-        company = Company(name=label, ice=ice)
-        session.add(company)
-        session.flush()
-        return company.id
+        return insert_company(session, label, ice).id
+
+
+def check_user(
+    c: Checker, username: str, full_name: str, role: str, company_id: int | None
+) -> tuple[str, str]:
+    """(username, full name) as stored; refusals collected in `c`."""
+    name = (username or "").strip().lower() if isinstance(username, str) else ""
+    if not USERNAME_RE.match(name):
+        c.fail("username", "Nom d'utilisateur : 2 à 60 caractères, lettres minuscules, chiffres, . _ -")
+    label = c.text("full_name", "Nom complet", full_name, max_len=200)
+    if role not in set(Role):
+        c.fail("role", f"Profil inconnu : {role}.")
+    if role == Role.EXPORTER and company_id is None:
+        c.fail("company_id", "Un exportateur doit appartenir à une société.")
+    return name, label or name
+
+
+def insert_user(
+    session: Session, username: str, full_name: str, hashed: str, role: str,
+    company_id: int | None,
+) -> User:
+    """Add a checked user in the caller's transaction (duplicate name, unknown company refused)."""
+    if session.scalars(select(User).where(User.username == username)).first():
+        raise ValidationFailed({"username": "Ce nom d'utilisateur existe déjà."})
+    if company_id is not None and session.get(Company, company_id) is None:
+        raise ValidationFailed({"company_id": "Société inconnue."})
+    user = User(
+        username=username, full_name=full_name, password_hash=hashed, role=role,
+        company_id=company_id if role == Role.EXPORTER else None,
+    )
+    session.add(user)
+    session.flush()
+    return user
 
 
 def create_user(
@@ -141,28 +196,11 @@ def create_user(
     rounds: int = 12,
 ) -> int:
     c = Checker()
-    name = (username or "").strip().lower()
-    if not USERNAME_RE.match(name):
-        c.fail("username", "Nom d'utilisateur : 2 à 60 caractères, lettres minuscules, chiffres, . _ -")
-    label = c.text("full_name", "Nom complet", full_name, max_len=200)
-    if role not in set(Role):
-        c.fail("role", f"Profil inconnu : {role}.")
-    if role == Role.EXPORTER and company_id is None:
-        c.fail("company_id", "Un exportateur doit appartenir à une société.")
+    name, label = check_user(c, username, full_name, role, company_id)
     c.done()
     hashed = hash_password(password, rounds)
     with write_session() as session:
-        if session.scalars(select(User).where(User.username == name)).first():
-            raise ValidationFailed({"username": "Ce nom d'utilisateur existe déjà."})
-        if company_id is not None and session.get(Company, company_id) is None:
-            raise ValidationFailed({"company_id": "Société inconnue."})
-        user = User(
-            username=name, full_name=label or name, password_hash=hashed, role=role,
-            company_id=company_id if role == Role.EXPORTER else None,
-        )
-        session.add(user)
-        session.flush()
-        return user.id
+        return insert_user(session, name, label, hashed, role, company_id).id
 
 
 def get_actor(username: str) -> Actor:

@@ -156,7 +156,17 @@ def seed_demo(
         written += size
         if progress:
             progress(written, licences)
+    _news_since_last_week()
     return written
+
+
+def _news_since_last_week() -> None:
+    """Demo exporters open their first session with a week of circuit news to read."""
+    with write_session() as session:
+        for user in session.scalars(
+            select(User).where(User.role == Role.EXPORTER, User.last_seen_events_at.is_(None))
+        ):
+            user.last_seen_events_at = utcnow() - dt.timedelta(days=7)
 
 
 def _flush(batch: _Batch, ctx: _Context) -> None:
@@ -178,6 +188,8 @@ class _Context:
         ids: _Ids, counters: dict[int, int], *, shared_files: bool,
     ) -> None:
         self.rng, self.today, self.users = rng, today, users
+        # Nothing happens after now: notifications and histories would show the future.
+        self.now = min(utcnow(), dt.datetime.combine(today, dt.time(23, 0)))
         self.company_ids, self.tariffs = company_ids, tariffs
         self.offices, self.regimes, self.doc_types = offices, regimes, doc_types
         self.ids, self.counters = ids, counters
@@ -195,8 +207,7 @@ class _Context:
 
     def when(self, start: dt.datetime, min_hours: float, max_hours: float) -> dt.datetime:
         moment = start + dt.timedelta(hours=self.rng.uniform(min_hours, max_hours))
-        now = dt.datetime.combine(self.today, dt.time(23, 0))
-        return min(moment, now)
+        return min(moment, self.now)
 
     def file(self, batch: _Batch, kind: str, lines: list[str], moment: dt.datetime) -> int:
         if self.shared_files and kind in self.pool:

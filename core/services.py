@@ -608,7 +608,7 @@ def grant_visa(
         )
         if end <= day:
             c.fail("validity_end", "Fin de validité : doit être postérieure à la date du visa.")
-        if end > day.replace(year=day.year + 3):
+        if end > day + dt.timedelta(days=3 * 366):
             c.fail("validity_end", "Fin de validité : 3 ans au plus après le visa.")
         c.done()
         licence.status = target

@@ -18,7 +18,7 @@ raw_id = st.query_params.get("id")
 detail = None
 if raw_id:
     try:
-        detail = services.get_licence(actor, int(raw_id))
+        detail = form.as_seen(services.get_licence(actor, int(raw_id)))
     except (ValueError, DomainError):
         st.error("Licence introuvable.")
         st.page_link(form.MANAGE_PAGE, label="Retour à la Gestion des Licences d'Exportation")

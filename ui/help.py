@@ -47,3 +47,7 @@ Sélectionnez une licence parmi les résultats : **Historique** ou **Détail**. 
 **Imprimer** télécharge la licence en PDF et **Imprimer Vide** le formulaire vierge.
 """,
 }
+
+from ui.help_circuit import HELP_CIRCUIT  # noqa: E402
+
+HELP.update(HELP_CIRCUIT)

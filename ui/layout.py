@@ -11,7 +11,7 @@ import streamlit as st
 from core.config import PROJECT_ROOT, settings
 from core.lifecycle import ROLE_LABELS, Role
 from core.views import Actor
-from ui import auth
+from ui import auth, notifications
 from ui.help import HELP
 
 ASSETS = PROJECT_ROOT / "assets"
@@ -84,7 +84,8 @@ def _sidebar(actor: Actor, authenticator: object) -> None:
                 if group:
                     st.markdown(f'<div class="eld-menu-group">{group}</div>',
                                 unsafe_allow_html=True)
-            st.page_link(entry.path, label=entry.label)
+            badge = notifications.menu_badge(actor) if entry.path == "Home.py" else ""
+            st.page_link(entry.path, label=entry.label + badge)
 
 
 def page(title: str, roles: Collection[str] | None = None, *, help_key: str | None = None

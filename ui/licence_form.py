@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -35,6 +36,19 @@ def _select(label: str, choices: Mapping[str, str], current: str | None, key: st
         format_func=(lambda c: f"{c} – {choices[c]}") if show_code else (lambda c: choices[c]),
         **kwargs,
     )
+
+
+def as_seen(detail: LicenceDetail) -> LicenceDetail:
+    """The licence with the version the user saw in the previous run.
+
+    Streamlit reloads the licence at the top of the run that handles a click; saving with that
+    fresh version would overwrite a change made by someone else in the meantime. Actions use
+    the version of what was on screen, so core answers with its conflict message instead.
+    """
+    key = f"eld_seen_version_{detail.id}"
+    seen = st.session_state.get(key)
+    st.session_state[key] = detail.version
+    return detail if seen is None else replace(detail, version=seen)
 
 
 # ---------------------------------------------------------------- header

@@ -1,0 +1,463 @@
+"""Work queues of the circuit's counterparties: the MCE's visa queue and decision history, the
+customs worklist and the bank's repatriation and settlement worklist.
+
+Reads only: every write stays a use case of `core.services`. Each function re-reads the acting
+user, checks that its role owns the queue, applies expiry first (so every screen sees the same
+statuses), counts and pages in SQL, and sums the imputed and repatriated amounts with GROUP BY
+over the licences of the page only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, Select, distinct, func, select
+from sqlalchemy.orm import Session
+
+from core.database import read_session
+from core.errors import NotAllowed, ValidationFailed
+from core.exports import fr_amount
+from core.lifecycle import IMPUTED_STATUSES, Action, Role, Status
+from core.models import (
+    Company,
+    GoodsLine,
+    HistoryEvent,
+    Imputation,
+    ImputationLine,
+    Licence,
+    Repatriation,
+    User,
+    utcnow,
+)
+from core.search import FULL_NUMBER, MAX_PAGE_SIZE, prefix_range
+from core.services import _expire_before_read, _user, today, visibility
+from core.views import Actor
+
+T = TypeVar("T")
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+MILLI = Decimal("0.001")
+
+# The MCE's three answers to a submitted licence, in the order the screens list them.
+DECISIONS: tuple[Action, ...] = (Action.GRANT_VISA, Action.REFUSE, Action.SEND_BACK)
+CUSTOMS_STATUSES = (Status.VISAED, Status.PARTIALLY_IMPUTED)
+BANK_STATUSES = tuple(s for s in Status if s in IMPUTED_STATUSES)
+
+
+# ------------------------------------------------------------------ returned data
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    rows: tuple[T, ...]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def page_count(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+@dataclass(frozen=True)
+class VisaQueueRow:
+    """A licence waiting for the MCE's answer."""
+
+    id: int
+    registration_number: str
+    version: int
+    revision: int
+    company_name: str
+    recipient: str | None
+    total_amount: Decimal
+    currency: str
+    submitted_at: dt.datetime
+    waiting: dt.timedelta
+
+    @property
+    def waiting_hours(self) -> int:
+        return max(0, int(self.waiting.total_seconds() // 3600))
+
+    @property
+    def waiting_days(self) -> int:
+        return max(0, self.waiting.days)
+
+
+@dataclass(frozen=True)
+class DecisionFilters:
+    number: str | None = None
+    decision: str | None = None  # an `Action` of DECISIONS, or None for all three
+    date_from: dt.date | None = None  # UTC days, as stored
+    date_to: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    event_id: int
+    licence_id: int
+    registration_number: str
+    company_name: str
+    action: Action
+    occurred_at: dt.datetime
+    username: str
+    details: str | None  # the reason, or the visa number and validity end
+    current_status: Status
+
+    @property
+    def action_label(self) -> str:
+        return self.action.label
+
+
+@dataclass(frozen=True)
+class CustomsRow:
+    """A visaed licence customs may still impute on."""
+
+    id: int
+    registration_number: str
+    status: Status
+    version: int
+    company_name: str
+    currency: str
+    total_amount: Decimal
+    visa_number: str | None
+    validity_end: dt.date
+    days_left: int
+    lines_total: int
+    lines_open: int  # goods lines with a remaining quantity
+    imputation_count: int
+    imputed_value: Decimal
+
+
+@dataclass(frozen=True)
+class BankRow:
+    """An imputed licence: what was imputed, what came back, whether it can be settled now."""
+
+    id: int
+    registration_number: str
+    status: Status
+    version: int
+    company_name: str
+    currency: str
+    validity_end: dt.date | None
+    imputed_value: Decimal
+    repatriated_amount: Decimal
+    repatriation_count: int
+    imputation_closed: bool
+    settle_blocker: str | None  # why *Apurer* is refused now, in the words of core
+
+    @property
+    def remaining_due(self) -> Decimal:
+        return max(ZERO, self.imputed_value - self.repatriated_amount)
+
+    @property
+    def settleable(self) -> bool:
+        return self.settle_blocker is None
+
+
+# ------------------------------------------------------------------ rules shared with the pages
+def imputation_closed(status: Status, validity_end: dt.date | None, on: dt.date) -> bool:
+    """Total imputation, or a partial one whose validity has ended."""
+    if status == Status.FULLY_IMPUTED:
+        return True
+    return status == Status.PARTIALLY_IMPUTED and validity_end is not None and validity_end < on
+
+
+def settle_blocker(
+    status: Status,
+    validity_end: dt.date | None,
+    imputed: Decimal,
+    repatriated: Decimal,
+    currency: str,
+    on: dt.date,
+) -> str | None:
+    """Why `services.settle` would refuse (its rules, amounts written the French way); None when
+    it would settle."""
+    if status not in IMPUTED_STATUSES:
+        return f"Apurement impossible : la licence est « {status.label} »."
+    if not imputation_closed(status, validity_end, on):
+        return ("Imputation encore ouverte : l'apurement d'une licence imputée partiellement "
+                "attend la fin de sa validité"
+                + (f" ({validity_end:%d/%m/%Y})." if validity_end else "."))
+    if repatriated < imputed:
+        return (f"Rapatriement insuffisant : {fr_amount(repatriated, currency)} rapatriés pour "
+                f"{fr_amount(imputed, currency)} imputés (reste dû "
+                f"{fr_amount(imputed - repatriated, currency)}).")
+    return None
+
+
+def suggested_visa_number(licence_id: int, on: dt.date | None = None) -> str:
+    """A visa number the MCE may accept or change: V-<year>-<licence id on 6 digits>."""
+    return f"V-{(on or today()).year}-{licence_id:06d}"
+
+
+# ------------------------------------------------------------------ helpers
+def _money(value: object) -> Decimal:
+    # SQLite sums NUMERIC as floats (0.1 + 0.2 = 0.30000000000000004): back to cents.
+    return Decimal(str(value if value is not None else 0)).quantize(CENT)
+
+
+def _quantity(value: object) -> Decimal:
+    return Decimal(str(value if value is not None else 0)).quantize(MILLI)
+
+
+def _paging(page: int, page_size: int) -> tuple[int, int]:
+    return max(1, page), max(1, min(page_size, MAX_PAGE_SIZE))
+
+
+def _require(session: Session, actor: Actor, roles: Collection[str]) -> User:
+    user = _user(session, actor)
+    if user.role not in roles:
+        raise NotAllowed("Votre profil ne permet pas d'ouvrir cette file de travail.")
+    return user
+
+
+def _number_condition(raw: str | None) -> list[ColumnElement[bool]]:
+    number = (raw or "").strip().upper()
+    if not number:
+        return []
+    if len(number) > 20:
+        raise ValidationFailed({"number": "Numéro : 20 caractères au plus."})
+    if FULL_NUMBER.match(number):
+        return [Licence.registration_number == number]
+    return [prefix_range(Licence.registration_number, number)]
+
+
+def _count(session: Session, query: Select[Any]) -> int:
+    return session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+
+def _imputed(session: Session, ids: Sequence[int]) -> dict[int, tuple[int, Decimal]]:
+    """licence id -> (number of declarations, imputed value)."""
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Imputation.licence_id, func.count(distinct(Imputation.id)),
+               func.sum(ImputationLine.value))
+        .join(ImputationLine, ImputationLine.imputation_id == Imputation.id)
+        .where(Imputation.licence_id.in_(ids))
+        .group_by(Imputation.licence_id)
+    )
+    return {lid: (count, _money(value)) for lid, count, value in rows}
+
+
+def _repatriated(session: Session, ids: Sequence[int]) -> dict[int, tuple[int, Decimal]]:
+    """licence id -> (number of repatriation proofs, repatriated amount)."""
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Repatriation.licence_id, func.count(), func.sum(Repatriation.amount))
+        .where(Repatriation.licence_id.in_(ids))
+        .group_by(Repatriation.licence_id)
+    )
+    return {lid: (count, _money(amount)) for lid, count, amount in rows}
+
+
+def _open_lines(session: Session, ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """licence id -> (goods lines, goods lines with a remaining quantity)."""
+    if not ids:
+        return {}
+    imputed = (
+        select(ImputationLine.goods_line_id, func.sum(ImputationLine.quantity).label("qty"))
+        .join(GoodsLine, GoodsLine.id == ImputationLine.goods_line_id)
+        .where(GoodsLine.licence_id.in_(ids))
+        .group_by(ImputationLine.goods_line_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(GoodsLine.licence_id, GoodsLine.quantity, imputed.c.qty)
+        .outerjoin(imputed, imputed.c.goods_line_id == GoodsLine.id)
+        .where(GoodsLine.licence_id.in_(ids))
+    )
+    out: dict[int, tuple[int, int]] = {}
+    for lid, quantity, qty in rows:
+        total, still_open = out.get(lid, (0, 0))
+        out[lid] = (total + 1, still_open + int(_quantity(qty) < _quantity(quantity)))
+    return out
+
+
+# ------------------------------------------------------------------ MCE
+def mce_queue(actor: Actor, page: int = 1, page_size: int = 20) -> Page[VisaQueueRow]:
+    """Licences *Soumise pour visa MCE*, oldest submission first, with their waiting time."""
+    page, page_size = _paging(page, page_size)
+    _expire_before_read()
+    with read_session() as session:
+        user = _require(session, actor, {Role.MCE})
+        where = [visibility(user), Licence.status == Status.SUBMITTED]
+        total = session.scalar(select(func.count()).select_from(Licence).where(*where)) or 0
+        rows = session.execute(
+            select(Licence.id, Licence.registration_number, Licence.version, Licence.revision,
+                   Company.name, Licence.recipient, Licence.total_amount, Licence.currency,
+                   Licence.submitted_at)
+            .join(Company, Company.id == Licence.company_id)
+            .where(*where)
+            .order_by(Licence.submitted_at.asc(), Licence.id.asc())
+            .limit(page_size).offset((page - 1) * page_size)
+        ).all()
+    now = utcnow()
+    return Page(
+        tuple(
+            VisaQueueRow(
+                id=r.id, registration_number=r.registration_number, version=r.version,
+                revision=r.revision, company_name=r.name, recipient=r.recipient,
+                total_amount=r.total_amount, currency=r.currency, submitted_at=r.submitted_at,
+                waiting=max(dt.timedelta(0), now - r.submitted_at),
+            )
+            for r in rows
+        ),
+        total, page, page_size,
+    )
+
+
+def _check_decision_filters(f: DecisionFilters) -> list[ColumnElement[bool]]:
+    errors: dict[str, str] = {}
+    where: list[ColumnElement[bool]] = []
+    try:
+        where += _number_condition(f.number)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    if f.decision:
+        if f.decision not in {a.value for a in DECISIONS}:
+            errors["decision"] = f"Décision « {str(f.decision)[:40]} » inconnue."
+        else:
+            where.append(HistoryEvent.action == f.decision)
+    else:
+        where.append(HistoryEvent.action.in_([a.value for a in DECISIONS]))
+    if f.date_from and f.date_to and f.date_from > f.date_to:
+        errors["date_to"] = "Date de décision : la fin précède le début."
+    if errors:
+        raise ValidationFailed(errors)
+    if f.date_from:
+        where.append(HistoryEvent.occurred_at >= dt.datetime.combine(f.date_from, dt.time.min))
+    if f.date_to:
+        where.append(HistoryEvent.occurred_at
+                     < dt.datetime.combine(f.date_to + dt.timedelta(days=1), dt.time.min))
+    return where
+
+
+def mce_decisions(
+    actor: Actor, filters: DecisionFilters | None = None, page: int = 1, page_size: int = 20
+) -> Page[DecisionRow]:
+    """The history of the MCE's decisions (visa, refusal, send-back), newest first.
+
+    Decisions are the Ministry's own records: a licence sent back for correction is a draft
+    again, yet its send-back stays listed here (number, company and reason, not the draft).
+    """
+    where = _check_decision_filters(filters or DecisionFilters())
+    page, page_size = _paging(page, page_size)
+    _expire_before_read()
+    with read_session() as session:
+        _require(session, actor, {Role.MCE})
+        base = (
+            select(HistoryEvent.id, HistoryEvent.licence_id, Licence.registration_number,
+                   Company.name, HistoryEvent.action, HistoryEvent.occurred_at,
+                   HistoryEvent.username, HistoryEvent.details, Licence.status)
+            .join(Licence, Licence.id == HistoryEvent.licence_id)
+            .join(Company, Company.id == Licence.company_id)
+            .where(*where)
+        )
+        total = _count(session, base.with_only_columns(HistoryEvent.id))
+        rows = session.execute(
+            base.order_by(HistoryEvent.occurred_at.desc(), HistoryEvent.id.desc())
+            .limit(page_size).offset((page - 1) * page_size)
+        ).all()
+    return Page(
+        tuple(
+            DecisionRow(
+                event_id=r.id, licence_id=r.licence_id,
+                registration_number=r.registration_number, company_name=r.name,
+                action=Action(r.action), occurred_at=r.occurred_at, username=r.username,
+                details=r.details, current_status=Status(r.status),
+            )
+            for r in rows
+        ),
+        total, page, page_size,
+    )
+
+
+# ------------------------------------------------------------------ customs
+def customs_worklist(
+    actor: Actor, number: str | None = None, page: int = 1, page_size: int = 20
+) -> Page[CustomsRow]:
+    """Visaed or partially imputed licences still valid, the nearest validity end first."""
+    number_where = _number_condition(number)
+    page, page_size = _paging(page, page_size)
+    _expire_before_read()
+    day = today()
+    with read_session() as session:
+        user = _require(session, actor, {Role.CUSTOMS})
+        base = select(Licence.id).where(
+            visibility(user), Licence.status.in_([s.value for s in CUSTOMS_STATUSES]),
+            Licence.validity_end >= day, *number_where,
+        )
+        total = _count(session, base)
+        rows = session.execute(
+            select(Licence.id, Licence.registration_number, Licence.status, Licence.version,
+                   Company.name, Licence.currency, Licence.total_amount, Licence.visa_number,
+                   Licence.validity_end)
+            .join(Company, Company.id == Licence.company_id)
+            .where(Licence.id.in_(base.scalar_subquery()))
+            .order_by(Licence.validity_end.asc(), Licence.id.asc())
+            .limit(page_size).offset((page - 1) * page_size)
+        ).all()
+        ids = [r.id for r in rows]
+        imputed, lines = _imputed(session, ids), _open_lines(session, ids)
+    return Page(
+        tuple(
+            CustomsRow(
+                id=r.id, registration_number=r.registration_number, status=Status(r.status),
+                version=r.version, company_name=r.name, currency=r.currency,
+                total_amount=r.total_amount, visa_number=r.visa_number,
+                validity_end=r.validity_end, days_left=(r.validity_end - day).days,
+                lines_total=lines.get(r.id, (0, 0))[0], lines_open=lines.get(r.id, (0, 0))[1],
+                imputation_count=imputed.get(r.id, (0, ZERO))[0],
+                imputed_value=imputed.get(r.id, (0, ZERO))[1],
+            )
+            for r in rows
+        ),
+        total, page, page_size,
+    )
+
+
+# ------------------------------------------------------------------ bank
+def bank_worklist(
+    actor: Actor, number: str | None = None, page: int = 1, page_size: int = 20
+) -> Page[BankRow]:
+    """Imputed licences (partially or totally), the nearest validity end first, with the
+    imputed value, the repatriated amount and whether *Apurer* would be accepted now."""
+    number_where = _number_condition(number)
+    page, page_size = _paging(page, page_size)
+    _expire_before_read()
+    day = today()
+    with read_session() as session:
+        user = _require(session, actor, {Role.BANK})
+        base = select(Licence.id).where(
+            visibility(user), Licence.status.in_([s.value for s in BANK_STATUSES]),
+            *number_where,
+        )
+        total = _count(session, base)
+        rows = session.execute(
+            select(Licence.id, Licence.registration_number, Licence.status, Licence.version,
+                   Company.name, Licence.currency, Licence.validity_end)
+            .join(Company, Company.id == Licence.company_id)
+            .where(Licence.id.in_(base.scalar_subquery()))
+            .order_by(Licence.validity_end.asc(), Licence.id.asc())
+            .limit(page_size).offset((page - 1) * page_size)
+        ).all()
+        ids = [r.id for r in rows]
+        imputed, repatriated = _imputed(session, ids), _repatriated(session, ids)
+    out = []
+    for r in rows:
+        status = Status(r.status)
+        value = imputed.get(r.id, (0, ZERO))[1]
+        count, amount = repatriated.get(r.id, (0, ZERO))
+        out.append(BankRow(
+            id=r.id, registration_number=r.registration_number, status=status,
+            version=r.version, company_name=r.name, currency=r.currency,
+            validity_end=r.validity_end, imputed_value=value, repatriated_amount=amount,
+            repatriation_count=count,
+            imputation_closed=imputation_closed(status, r.validity_end, day),
+            settle_blocker=settle_blocker(status, r.validity_end, value, amount, r.currency, day),
+        ))
+    return Page(tuple(out), total, page, page_size)
