@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 
 from core.database import read_session
 from core.errors import NotAllowed, ValidationFailed
-from core.exports import fr_amount
 from core.lifecycle import IMPUTED_STATUSES, Action, Role, Status
 from core.models import (
     Company,
@@ -35,6 +34,7 @@ from core.models import (
 )
 from core.search import FULL_NUMBER, MAX_PAGE_SIZE, prefix_range
 from core.services import _expire_before_read, _user, today, visibility
+from core.text import fr_amount
 from core.views import Actor
 
 T = TypeVar("T")

@@ -24,6 +24,7 @@ from openpyxl.utils import get_column_letter
 
 from core.lifecycle import ROLE_LABELS, STATUS_COLOURS, SYSTEM, Role, Status
 from core.reference import INCOTERMS, currencies
+from core.text import fr_amount, fr_number
 from core.views import GoodsLineView, HistoryRow, LicenceDetail, LicenceRow
 
 DASH = "—"
@@ -53,22 +54,6 @@ def fr_date(value: dt.date | dt.datetime | None) -> str:
 
 def fr_datetime(value: dt.datetime | None) -> str:
     return "" if value is None else to_utc_naive(value).strftime("%d/%m/%Y %H:%M")
-
-
-def fr_number(value: Decimal, places: int = 2, *, group: str = "\u00a0", trim: bool = False) -> str:
-    """French notation: 1 234 567,89 (no-break space between thousands, decimal comma).
-
-    `trim` drops trailing zeros (quantities: 12,5 rather than 12,500)."""
-    text = f"{value:,.{places}f}"
-    if trim and "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", group)
-
-
-def fr_amount(value: Decimal, currency: str = "") -> str:
-    """1 234 567,89 EUR."""
-    text = fr_number(value, 2)
-    return f"{text} {currency}" if currency else text
 
 
 def role_label(role: str) -> str:

@@ -42,6 +42,7 @@ from core.models import (
     User,
     utcnow,
 )
+from core.text import fr_amount, fr_quantity
 from core.validation import Checker
 from core.views import (
     Actor,
@@ -365,7 +366,7 @@ def add_invoice(
         _checkpoint("add_invoice")
         _touch(licence)
         _event(session, licence, user, Action.EDIT, status,
-               f"Facture ajoutée : {value} {licence.currency} du {day:%d/%m/%Y} ({stored.file_name})")
+               f"Facture ajoutée : {fr_amount(value, licence.currency)} du {day:%d/%m/%Y} ({stored.file_name})")
         return _detail(session, licence)
 
 
@@ -378,7 +379,7 @@ def remove_invoice(
         licence.invoices.remove(item)
         _touch(licence)
         _event(session, licence, user, Action.EDIT, status,
-               f"Facture retirée : {item.amount} {licence.currency} du {item.invoice_date:%d/%m/%Y}")
+               f"Facture retirée : {fr_amount(item.amount, licence.currency)} du {item.invoice_date:%d/%m/%Y}")
         return _detail(session, licence)
 
 
@@ -459,7 +460,7 @@ def add_goods_line(
         )
         _touch(licence)
         _event(session, licence, user, Action.EDIT, status,
-               f"Marchandise ajoutée : {text} ({tariff.code}), quantité {qty}")
+               f"Marchandise ajoutée : {text} ({tariff.code}), quantité {fr_quantity(qty)}")
         return _detail(session, licence)
 
 
@@ -726,7 +727,8 @@ def impute(
             remaining = line.quantity - imputed.get(goods_id, (ZERO, ZERO))[0]
             if qty is not None and qty > remaining:
                 c.fail(f"quantity_{goods_id}",
-                       f"Ligne {line.line_no} : {qty} dépasse le reste à imputer ({remaining}).")
+                       f"Ligne {line.line_no} : {fr_quantity(qty)} dépasse le reste à imputer "
+                       f"({fr_quantity(remaining)}).")
             if qty is not None and value is not None:
                 accepted.append(ImputationLine(goods_line_id=goods_id, quantity=qty, value=value))
         if not accepted and not c.errors:
@@ -749,7 +751,7 @@ def impute(
         total_value = sum((part.value for part in accepted), ZERO)
         _event(session, licence, user, Action.IMPUTE, status,
                f"Déclaration {ref} du {decl_day:%d/%m/%Y}, bureau {office} : "
-               f"{len(accepted)} ligne(s), valeur {total_value} {licence.currency}")
+               f"{len(accepted)} ligne(s), valeur {fr_amount(total_value, licence.currency)}")
         session.flush()
         session.expire(licence, ["imputations"])
         return _detail(session, licence)
@@ -787,7 +789,7 @@ def record_repatriation(
         )
         _touch(licence)
         _event(session, licence, user, Action.RECORD_REPATRIATION, status,
-               f"Rapatriement {ref} du {day:%d/%m/%Y} : {value} {licence.currency}")
+               f"Rapatriement {ref} du {day:%d/%m/%Y} : {fr_amount(value, licence.currency)}")
         session.flush()
         session.expire(licence, ["repatriations"])
         return _detail(session, licence)
@@ -820,13 +822,15 @@ def settle(actor: Actor, licence_id: int, expected_version: int) -> LicenceDetai
         imputed, repatriated = settlement_position(session, licence)
         if repatriated < imputed:
             raise NotAllowed(
-                f"Rapatriement insuffisant : {repatriated} {licence.currency} rapatriés pour "
-                f"{imputed} {licence.currency} imputés (reste {imputed - repatriated})."
+                f"Rapatriement insuffisant : {fr_amount(repatriated, licence.currency)} rapatriés "
+                f"pour {fr_amount(imputed, licence.currency)} imputés "
+                f"(reste {fr_amount(imputed - repatriated, licence.currency)})."
             )
         licence.status = target
         _touch(licence)
         _event(session, licence, user, Action.SETTLE, status,
-               f"Imputé {imputed} {licence.currency}, rapatrié {repatriated} {licence.currency}")
+               f"Imputé {fr_amount(imputed, licence.currency)}, "
+               f"rapatrié {fr_amount(repatriated, licence.currency)}")
         return _detail(session, licence)
 
 
