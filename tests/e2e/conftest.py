@@ -124,3 +124,22 @@ def select(page: Any, scope: str, option: str) -> None:
 
 def key(page: Any, name: str) -> Any:
     return page.locator(f".st-key-{name}")
+
+
+def wait_until(check: Any, timeout: float = 20.0, message: str = "condition not met") -> None:
+    """Poll `check()` until true: a loaded machine draws canvases and dialogs late."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if check():
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(message)
+        time.sleep(0.25)
+
+
+def body_text(page: Any) -> str:
+    return str(page.inner_text("body"))
+
+
+def grid_cells(page: Any) -> list[str]:
+    return list(page.locator("[data-testid='stDataFrame'] [role='gridcell']").all_inner_texts())

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from core.files import tiny_pdf
-from tests.e2e.conftest import idle, key, login, select
+from tests.e2e.conftest import body_text, grid_cells, idle, key, login, select, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -48,16 +48,16 @@ def test_exporter_walks_the_guide(server: str, browser: Any, shots: Path, tmp_pa
     _shot(page, shots, "02_en_tete")
     page.get_by_role("button", name="Sauvegarder").first.click()
     idle(page, 1.0)
-    number = re.search(r"LE-\d{4}-\d{6}", page.inner_text("body"))
-    assert number, "no registration number shown after Sauvegarder"
-    number_text = number.group(0)
+    wait_until(lambda: re.search(r"LE-\d{4}-\d{6}", body_text(page)) is not None,
+               message="no registration number shown after Sauvegarder")
+    number_text = re.findall(r"LE-\d{4}-\d{6}", body_text(page))[0]
     _shot(page, shots, "03_licence_creee")
 
     # Pays de destination
     select(page, "country_pick", "Espagne")
     key(page, "country_add").locator("button").first.click()
     idle(page)
-    assert "Espagne (ES)" in page.inner_text("body")
+    wait_until(lambda: "Espagne (ES)" in body_text(page), message="Espagne (ES)")
 
     # Factures: the dialog, currency frozen, a real PDF
     invoice = tmp_path / "facture.pdf"
@@ -78,7 +78,7 @@ def test_exporter_walks_the_guide(server: str, browser: Any, shots: Path, tmp_pa
     _shot(page, shots, "04_dialogue_facture")
     key(page, "inv_add").locator("button").first.click()
     idle(page, 1.0)
-    assert "facture.pdf" in page.inner_text("body")
+    wait_until(lambda: "facture.pdf" in body_text(page), message="facture.pdf")
 
     # Documents
     document = tmp_path / "certificat_origine.pdf"
@@ -92,7 +92,7 @@ def test_exporter_walks_the_guide(server: str, browser: Any, shots: Path, tmp_pa
     _shot(page, shots, "04b_dialogue_document")
     key(page, "doc_add").locator("button").first.click()
     idle(page, 1.0)
-    assert "Certificat d'origine EUR.1" in page.inner_text("body")
+    wait_until(lambda: "Certificat d'origine EUR.1" in body_text(page), message="document")
 
     # Marchandises, tariff through the magnifying glass
     key(page, "goods_open").locator("button").first.click()
@@ -110,14 +110,13 @@ def test_exporter_walks_the_guide(server: str, browser: Any, shots: Path, tmp_pa
     idle(page)
     key(page, "g_add").locator("button").first.click()
     idle(page, 1.0)
-    body = page.inner_text("body")
-    assert "Clémentines calibre 1" in body
+    wait_until(lambda: "Clémentines calibre 1" in body_text(page), message="goods line")
     _shot(page, shots, "06_licence_complete")
 
     # Soumettre pour visa
     key(page, "submit").locator("button").first.click()
     idle(page, 1.0)
-    assert "soumise pour visa MCE" in page.inner_text("body")
+    wait_until(lambda: "soumise pour visa MCE" in body_text(page), message="submitted")
     _shot(page, shots, "07_soumise")
 
     context.storage_state(path=str(tmp_path / "state.json"))
@@ -133,10 +132,9 @@ def _after_submission(page: Any, server: str, shots: Path, tmp_path: Path, numbe
     # Gestion: the new licence is the newest of the 10 latest; its history exports to Excel
     page.get_by_role("link", name="Gestion des Licences d'Exportation").first.click()
     idle(page, 1.0)
-    cells = page.locator("[data-testid='stDataFrame'] [role='gridcell']").all_inner_texts()
-    assert number in cells, "the new licence is not in the results table"
+    wait_until(lambda: number in grid_cells(page), message="the new licence is not listed")
     chooser = page.locator("[class*='st-key-gestion_choice'] input").first
-    assert chooser.input_value().startswith(number)
+    wait_until(lambda: chooser.input_value().startswith(number), message="chooser")
     _shot(page, shots, "08_gestion")
     key(page, "gestion_history").locator("button").first.click()
     idle(page, 1.0)
@@ -157,8 +155,7 @@ def _after_submission(page: Any, server: str, shots: Path, tmp_path: Path, numbe
     # Consulter: detail and print
     page.get_by_role("link", name="Consulter des Licences d'Exportation").first.click()
     idle(page, 1.0)
-    cells = page.locator("[data-testid='stDataFrame'] [role='gridcell']").all_inner_texts()
-    assert number in cells
+    wait_until(lambda: number in grid_cells(page), message="not listed in Consulter")
     assert page.locator("[class*='st-key-consulter_choice'] input").first.input_value(
     ).startswith(number)
     key(page, "consulter_detail").locator("button").first.click()
@@ -184,6 +181,7 @@ def _logout_and_replay(browser: Any, page: Any, server: str, shots: Path, tmp_pa
     other.goto(server + "/Gestion_des_Licences")
     idle(other, 1.0)
     _shot(other, shots, "12_cookie_rejoue")
-    assert other.get_by_role("textbox", name="Nom d'utilisateur").is_visible()
+    wait_until(lambda: other.get_by_role("textbox", name="Nom d'utilisateur").is_visible(),
+               message="the login form is not shown to the replayed cookie")
     assert "Gestion des Licences d'Exportation" not in other.inner_text("[data-testid='stMain']")
     replay.close()
