@@ -140,6 +140,10 @@ class Licence(Base):
         Index("ix_licences_regime", "customs_regime", "created_at"),
         Index("ix_licences_recipient", "recipient"),
         Index("ix_licences_amount", "total_amount"),
+        # The dashboard's aggregates read only these columns: one covering index, led by the
+        # submission date (its period filter), spares a table lookup per licence (migration 0003).
+        Index("ix_licences_dashboard", "submitted_at", "status", "currency", "customs_office",
+              "customs_regime", "company_id", "total_amount", "decided_at", "visa_date"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Byte order on PostgreSQL too, so that a prefix search is an index range scan.
@@ -308,6 +312,7 @@ class HistoryEvent(Base):
     __table_args__ = (
         Index("ix_history_licence", "licence_id", "id"),
         Index("ix_history_occurred", "occurred_at"),
+        Index("ix_history_action", "action", "licence_id"),  # send-backs, for the dashboard
     )
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     licence_id: Mapped[int] = mapped_column(ForeignKey("licences.id"))

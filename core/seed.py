@@ -331,6 +331,14 @@ class _Context:
         submitted = self.when(moment, 0.5, 48)
         row["submitted_at"] = submitted
         self.event(batch, lid, submitted, exporter, Action.SUBMIT, Status.DRAFT, Status.SUBMITTED)
+        if rng.random() < 0.1:  # some come back from the Ministry once before their decision
+            sent = self.when(submitted, 2, 72)
+            self.event(batch, lid, sent, "mce", Action.SEND_BACK, Status.SUBMITTED, Status.DRAFT,
+                       "Facture illisible : joindre une copie lisible.")
+            submitted = self.when(sent, 1, 48)
+            row["submitted_at"] = submitted
+            self.event(batch, lid, submitted, exporter, Action.SUBMIT, Status.DRAFT,
+                       Status.SUBMITTED)
         if status == Status.SUBMITTED:
             return
         decided = self.when(submitted, 2, 24 * 9)
@@ -348,7 +356,7 @@ class _Context:
         if status == Status.EXPIRED:
             end = min(end, self.today - dt.timedelta(days=rng.randint(1, 60)))
         elif status in (Status.VISAED, Status.PARTIALLY_IMPUTED, Status.FULLY_IMPUTED):
-            end = max(end, self.today + dt.timedelta(days=rng.randint(5, 120)))
+            end = max(end, self.today + dt.timedelta(days=rng.randint(3, 120)))
         row.update(visa_number=f"V{visa_day:%Y}-{lid:07d}", visa_date=visa_day, validity_end=end)
         self.event(batch, lid, decided, "mce", Action.GRANT_VISA, Status.SUBMITTED,
                    Status.VISAED, f"Visa n° {row['visa_number']}, valable jusqu'au {end:%d/%m/%Y}")

@@ -1,0 +1,967 @@
+"""The analysts' dashboard: licence volumes, values, delays and rates, all computed by aggregate
+SQL (GROUP BY, window functions) in the database, never by loading licences into Python.
+
+Scope of every figure: the licences the actor may see (`services.visibility`) that were actioned
+(status other than *Brouillon* and a submission date), narrowed by `DashboardFilters`. The period
+filters the **submission date** (UTC days, as the search screens do). Drafts are never counted,
+including a licence that the MCE sent back and that was not re-submitted yet.
+
+Definitions (the page and the Excel export repeat them):
+- *décidée* (MCE visa decision): refused, or visa granted (`visa_date` set: visaed, imputed,
+  settled, expired, or cancelled after its visa). A send-back is not a visa decision.
+- *délai de traitement MCE*: hours from the last submission (`submitted_at`) to that decision
+  (`decided_at`), grouped by the month of the decision. Percentiles are the continuous ones with
+  linear interpolation (PostgreSQL's `percentile_cont`, numpy's default): with the n delays of a
+  month sorted x₁ ≤ … ≤ xₙ and h = p·(n − 1), P = x₍⌊h⌋+1₎ + (h − ⌊h⌋)·(x₍⌊h⌋+2₎ − x₍⌊h⌋+1₎).
+  They are computed in SQL with ROW_NUMBER()/COUNT() windows and integer arithmetic on the
+  ranks, identically on SQLite (which has no percentile function) and PostgreSQL.
+- *taux de refus* = refused / decided; *taux de renvoi* = licences sent back for correction at
+  least once (history action RENVOYER_CORRECTION) / licences in scope (all were submitted);
+  *taux d'imputation* = imputed quantity / licensed quantity, over the goods lines of licences
+  imputed partially, totally, or settled; *taux d'apurement* = settled / (imputed partially +
+  imputed totally + settled).
+
+Amounts and quantities are summed exactly: PostgreSQL sums NUMERIC; SQLite stores them as
+floats, so there they are summed as integers of cents (thousandths for quantities). Amounts of
+different currencies are never added together.
+
+Never imports streamlit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
+from sqlalchemy import ColumnElement, Float, Integer, case, cast, distinct, func, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import UnaryExpression
+from sqlalchemy.sql.operators import custom_op
+
+from core import exports, reference, search
+from core.database import read_session
+from core.errors import NotAllowed, ValidationFailed
+from core.lifecycle import Action, Role, Status
+from core.models import (
+    Company,
+    GoodsLine,
+    HistoryEvent,
+    ImputationLine,
+    Licence,
+    LicenceCountry,
+    TariffCode,
+    User,
+    utcnow,
+)
+from core.services import _expire_before_read, _user, today, visibility
+from core.views import Actor, LicenceRow, SearchFilters
+
+T = TypeVar("T")
+Progress = Callable[[int, int], None]
+
+DASHBOARD_ROLES = frozenset({Role.ANALYST, Role.MCE, Role.ADMIN})
+# The statuses a dashboard can show, in lifecycle order (drafts are never counted).
+DASHBOARD_STATUSES: tuple[Status, ...] = tuple(s for s in Status if s != Status.DRAFT)
+DECIDED_VISA = (Status.VISAED, Status.PARTIALLY_IMPUTED, Status.FULLY_IMPUTED, Status.SETTLED,
+                Status.EXPIRED, Status.CANCELLED)
+IMPUTED_OR_LATER = (Status.PARTIALLY_IMPUTED, Status.FULLY_IMPUTED, Status.SETTLED)
+NEAR_EXPIRY_STATUSES = (Status.VISAED, Status.PARTIALLY_IMPUTED)
+NEAR_EXPIRY_LIMIT = 200
+TOP_N = 10
+RATE_PLACES = Decimal("0.0001")
+HOURS_PLACES = 2
+EXPORT_CHUNK = 5_000
+MAX_EXPORT_ROWS = search.MAX_EXPORT_ROWS
+CHAPTER = re.compile(r"\d{2}")
+MONTHS_FR = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.",
+             "nov.", "déc.")
+
+
+# ------------------------------------------------------------------ filters
+@dataclass(frozen=True)
+class DashboardFilters:
+    """What the analyst narrows the figures to. Dates are *submission* dates, both inclusive."""
+
+    submitted_from: dt.date | None = None
+    submitted_to: dt.date | None = None
+    statuses: tuple[Status, ...] = ()
+    customs_office: str | None = None
+    customs_regime: str | None = None
+    currency: str | None = None
+    country: str | None = None
+    tariff_chapter: str | None = None  # two digits, e.g. "08"
+    company_id: int | None = None
+
+    def to_search(self) -> SearchFilters:
+        """The same licences as search filters (the licence list export): every field maps,
+        the chapter as a two-digit tariff-code prefix."""
+        return SearchFilters(
+            statuses=self.statuses, submitted_from=self.submitted_from,
+            submitted_to=self.submitted_to, currency=self.currency,
+            customs_office=self.customs_office, customs_regime=self.customs_regime,
+            country=self.country, tariff_code=self.tariff_chapter, company_id=self.company_id,
+            actioned_only=True,
+        )
+
+
+def check_filters(f: DashboardFilters) -> None:
+    """Refuse, in French and field by field, filters that cannot be right (forged or reversed)."""
+    errors: dict[str, str] = {}
+    if f.submitted_from and f.submitted_to and f.submitted_from > f.submitted_to:
+        errors["submitted_to"] = "Période : la date de fin précède la date de début."
+    if f.tariff_chapter and not CHAPTER.fullmatch(f.tariff_chapter):
+        errors["tariff_chapter"] = "Chapitre tarifaire : deux chiffres (par exemple 08)."
+    if f.currency and not re.fullmatch(r"[A-Za-z]{3}", f.currency):
+        errors["currency"] = "Devise : code ISO à trois lettres."
+    if f.country and not re.fullmatch(r"[A-Za-z]{2}", f.country):
+        errors["country"] = "Pays : code ISO à deux lettres."
+    if any(s not in set(Status) for s in f.statuses):
+        errors["statuses"] = "Statut inconnu."
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _conditions(user: User, f: DashboardFilters, dialect: str = "") -> list[ColumnElement[bool]]:
+    """Visibility, actioned only, then the filters: every figure starts from these.
+
+    On SQLite the equality filters are written on `+column` (see `_plain`): the aggregates read
+    most of the licences, and the covering index `ix_licences_dashboard` (led by the submission
+    date) serves them all; an index on the filtered column alone would cost a random table
+    lookup per licence (at 100 000 licences: about 0.5 s instead of 20 ms per figure)."""
+    def plain(column: Any) -> Any:
+        return _plain(dialect, column)
+
+    where: list[ColumnElement[bool]] = [
+        visibility(user), Licence.status != Status.DRAFT, Licence.submitted_at.is_not(None),
+    ]
+    if f.submitted_from:
+        where.append(Licence.submitted_at >= dt.datetime.combine(f.submitted_from, dt.time.min))
+    if f.submitted_to:
+        after = f.submitted_to + dt.timedelta(days=1)
+        where.append(Licence.submitted_at < dt.datetime.combine(after, dt.time.min))
+    if f.statuses:
+        where.append(plain(Licence.status).in_([Status(s) for s in f.statuses]))
+    if f.customs_office:
+        where.append(plain(Licence.customs_office) == f.customs_office)
+    if f.customs_regime:
+        where.append(plain(Licence.customs_regime) == f.customs_regime)
+    if f.currency:
+        where.append(plain(Licence.currency) == f.currency.upper())
+    if f.company_id is not None:
+        where.append(plain(Licence.company_id) == f.company_id)
+    if f.country:
+        code = f.country.upper()
+        where.append(Licence.id.in_(
+            select(LicenceCountry.licence_id).where(LicenceCountry.country_code == code)
+        ))
+    if f.tariff_chapter:
+        where.append(Licence.id.in_(
+            select(GoodsLine.licence_id).where(
+                search.prefix_range(GoodsLine.tariff_code, f.tariff_chapter)
+            )
+        ))
+    return where
+
+
+def _plain(dialect: str, column: Any) -> Any:
+    """`+column` on SQLite: the same value, but no index is chosen for it (SQLite's documented
+    way to steer its planner). Other databases get the column itself."""
+    if dialect == "sqlite":
+        return UnaryExpression(column, operator=_UNARY_PLUS, type_=column.type)
+    return column
+
+
+_UNARY_PLUS: custom_op[Any] = custom_op("+")
+
+
+# ------------------------------------------------------------------ returned data
+@dataclass(frozen=True)
+class StatusCount:
+    status: Status
+    count: int
+
+    @property
+    def label(self) -> str:
+        return self.status.label
+
+
+@dataclass(frozen=True)
+class CurrencyTotal:
+    currency: str
+    name: str
+    count: int
+    total: Decimal
+
+
+@dataclass(frozen=True)
+class MonthStatusCount:
+    month: str  # "YYYY-MM" of the submission date
+    status: Status
+    count: int
+
+
+@dataclass(frozen=True)
+class CountryCount:
+    code: str
+    name: str
+    count: int  # licences with this destination (a licence may have several)
+
+
+@dataclass(frozen=True)
+class ChapterCount:
+    chapter: str
+    licences: int
+    lines: int
+
+
+@dataclass(frozen=True)
+class OfficeCount:
+    code: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class DelayStats:
+    decided: int
+    median_hours: float | None
+    p90_hours: float | None
+
+
+@dataclass(frozen=True)
+class MonthDelay:
+    month: str  # "YYYY-MM" of the decision
+    decided: int
+    median_hours: float
+    p90_hours: float
+
+
+@dataclass(frozen=True)
+class ProcessingTimes:
+    months: tuple[MonthDelay, ...]
+    overall: DelayStats
+
+
+def ratio(numerator: Decimal | int, denominator: Decimal | int) -> Decimal | None:
+    """numerator / denominator to four decimals (0.3333), None when there is nothing to divide."""
+    if not denominator:
+        return None
+    return (Decimal(numerator) / Decimal(denominator)).quantize(RATE_PLACES)
+
+
+@dataclass(frozen=True)
+class Rates:
+    licences: int           # in scope: all were submitted
+    decided: int            # visa decisions: granted or refused
+    refused: int
+    sent_back: int          # licences sent back for correction at least once
+    send_back_events: int
+    imputed_licences: int   # imputed partially, totally, or settled
+    licensed_quantity: Decimal
+    imputed_quantity: Decimal
+    partially_imputed: int
+    fully_imputed: int
+    settled: int
+
+    @property
+    def refusal_rate(self) -> Decimal | None:
+        return ratio(self.refused, self.decided)
+
+    @property
+    def send_back_rate(self) -> Decimal | None:
+        return ratio(self.sent_back, self.licences)
+
+    @property
+    def imputation_rate(self) -> Decimal | None:
+        return ratio(self.imputed_quantity, self.licensed_quantity)
+
+    @property
+    def settlement_rate(self) -> Decimal | None:
+        return ratio(self.settled, self.partially_imputed + self.fully_imputed + self.settled)
+
+
+@dataclass(frozen=True)
+class ExpiringLicence:
+    id: int
+    registration_number: str
+    company_name: str
+    status: Status
+    validity_end: dt.date
+    days_left: int
+
+
+@dataclass(frozen=True)
+class NearExpiry:
+    days: int
+    total: int  # may exceed len(rows): the list stops at NEAR_EXPIRY_LIMIT
+    rows: tuple[ExpiringLicence, ...]
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    filters: DashboardFilters
+    generated_at: dt.datetime
+    today: dt.date
+    by_status: tuple[StatusCount, ...]
+    value_by_currency: tuple[CurrencyTotal, ...]
+    monthly_by_status: tuple[MonthStatusCount, ...]
+    top_countries: tuple[CountryCount, ...]
+    top_chapters: tuple[ChapterCount, ...]
+    by_office: tuple[OfficeCount, ...]
+    processing: ProcessingTimes
+    rates: Rates
+    near_expiry: NearExpiry
+    timings_ms: dict[str, float] = field(default_factory=dict, compare=False)
+
+    @property
+    def total(self) -> int:
+        return sum(s.count for s in self.by_status)
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    companies: tuple[tuple[int, str], ...]
+    chapters: tuple[str, ...]
+
+
+# ------------------------------------------------------------------ SQL helpers
+@dataclass(frozen=True)
+class _Scope:
+    session: Session
+    where: tuple[ColumnElement[bool], ...]
+    dialect: str
+    today: dt.date
+
+    def plain(self, column: Any) -> Any:
+        return _plain(self.dialect, column)
+
+    def ids(self, *extra: ColumnElement[bool]) -> Any:
+        """The ids of the licences in scope, for `IN (…)`: child tables (countries, goods,
+        history) are then read through their licence index, in id order, with no lookup of
+        the licence table per child row."""
+        return select(Licence.id).where(*self.where, *extra)
+
+
+def _require(session: Session, actor: Actor) -> User:
+    user = _user(session, actor)
+    if user.role not in DASHBOARD_ROLES:
+        raise NotAllowed("Votre profil ne permet pas d'ouvrir le tableau de bord.")
+    return user
+
+
+@contextmanager
+def _scope(actor: Actor, filters: DashboardFilters) -> Iterator[_Scope]:
+    check_filters(filters)
+    _expire_before_read()
+    with read_session() as session:
+        user = _require(session, actor)
+        dialect = session.get_bind().dialect.name
+        yield _Scope(session, tuple(_conditions(user, filters, dialect)), dialect, today())
+
+
+def _month(scope: _Scope, column: Any) -> ColumnElement[str]:
+    """'YYYY-MM' of a timestamp, in SQL. SQLite holds SQLAlchemy's ISO text
+    ('2026-03-05 09:00:00.000000'): its first seven characters are the month, three times
+    cheaper than strftime() over a hundred thousand rows."""
+    if scope.dialect == "postgresql":
+        return func.to_char(column, "YYYY-MM")
+    return func.substr(column, 1, 7)
+
+
+def _hours_between(scope: _Scope, start: Any, end: Any) -> ColumnElement[Any]:
+    if scope.dialect == "postgresql":
+        return func.extract("epoch", end - start) / 3600
+    return (func.julianday(end) - func.julianday(start)) * 24.0
+
+
+def _exact_sum(scope: _Scope, column: Any, places: int) -> ColumnElement[Any]:
+    """SUM of a NUMERIC column without float drift (SQLite stores NUMERIC as REAL)."""
+    if scope.dialect == "postgresql":
+        return func.coalesce(func.sum(column), 0)
+    return func.coalesce(func.sum(cast(func.round(column * 10**places), Integer)), 0)
+
+
+def _decimal(scope: _Scope, value: object, places: int) -> Decimal:
+    quantum = Decimal(1).scaleb(-places)
+    if scope.dialect == "postgresql":
+        return Decimal(str(value or 0)).quantize(quantum)
+    return Decimal(int(str(value or 0))).scaleb(-places).quantize(quantum)
+
+
+# ------------------------------------------------------------------ figures (one session)
+def _by_status(scope: _Scope) -> tuple[StatusCount, ...]:
+    status = scope.plain(Licence.status)
+    found: dict[str, int] = dict(scope.session.execute(
+        select(status, func.count()).where(*scope.where).group_by(status)
+    ).all())
+    return tuple(StatusCount(s, int(found.get(s, 0))) for s in DASHBOARD_STATUSES)
+
+
+def _value_by_currency(scope: _Scope) -> tuple[CurrencyTotal, ...]:
+    currency = scope.plain(Licence.currency)
+    rows = scope.session.execute(
+        select(currency, func.count(), _exact_sum(scope, Licence.total_amount, 2))
+        .where(*scope.where).group_by(currency)
+    ).all()
+    names = reference.currencies()
+    out = [CurrencyTotal(c, names.get(c, c), int(n), _decimal(scope, total, 2))
+           for c, n, total in rows]
+    return tuple(sorted(out, key=lambda r: (-r.count, r.currency)))
+
+
+def _monthly_by_status(scope: _Scope) -> tuple[MonthStatusCount, ...]:
+    month = _month(scope, Licence.submitted_at).label("month")
+    status = scope.plain(Licence.status)
+    rows = scope.session.execute(
+        select(month, status, func.count()).where(*scope.where).group_by(month, status)
+    ).all()
+    order = {s: i for i, s in enumerate(DASHBOARD_STATUSES)}
+    out = [MonthStatusCount(m, Status(s), int(n)) for m, s, n in rows]
+    return tuple(sorted(out, key=lambda r: (r.month, order[r.status])))
+
+
+def _top_countries(scope: _Scope, n: int) -> tuple[CountryCount, ...]:
+    count = func.count().label("n")
+    rows = scope.session.execute(
+        select(LicenceCountry.country_code, count)
+        .where(LicenceCountry.licence_id.in_(scope.ids()))
+        .group_by(LicenceCountry.country_code)
+        .order_by(count.desc(), LicenceCountry.country_code).limit(n)
+    ).all()
+    names = reference.countries()
+    return tuple(CountryCount(c, names.get(c, c), int(k)) for c, k in rows)
+
+
+def _top_chapters(scope: _Scope, n: int) -> tuple[ChapterCount, ...]:
+    chapter = func.substr(GoodsLine.tariff_code, 1, 2).label("chapter")
+    licences = func.count(distinct(GoodsLine.licence_id)).label("licences")
+    rows = scope.session.execute(
+        select(chapter, licences, func.count())
+        .where(GoodsLine.licence_id.in_(scope.ids())).group_by(chapter)
+        .order_by(licences.desc(), chapter).limit(n)
+    ).all()
+    return tuple(ChapterCount(c, int(k), int(lines)) for c, k, lines in rows)
+
+
+def _by_office(scope: _Scope) -> tuple[OfficeCount, ...]:
+    office = scope.plain(Licence.customs_office)
+    rows = scope.session.execute(
+        select(office, func.count()).where(*scope.where).group_by(office)
+    ).all()
+    labels = reference.code_list(scope.session, "office", include_inactive=True)
+    out = [OfficeCount(str(c), labels.get(str(c), str(c)), int(k)) for c, k in rows]
+    return tuple(sorted(out, key=lambda r: (-r.count, r.code)))
+
+
+def _decided(scope: _Scope) -> list[ColumnElement[bool]]:
+    """The MCE's visa decisions (granted or refused) among the licences in scope."""
+    return [
+        *scope.where,
+        Licence.decided_at.is_not(None),
+        or_(scope.plain(Licence.status) == Status.REFUSED, Licence.visa_date.is_not(None)),
+    ]
+
+
+# A percentile p = NUM/DEN is read on ranks with integer arithmetic: h = p·(n−1) = k/DEN with
+# k = NUM·(n−1); the lower rank is k // DEN + 1 and the weight of the upper one (k % DEN) / DEN.
+_MEDIAN = (1, 2)
+_P90 = (9, 10)
+
+
+def _lower_rank(ranked: Any, p: tuple[int, int]) -> tuple[Any, Any]:
+    """(lower rank, weight of the next rank in 1/den) of percentile p = num/den, in SQL."""
+    num, den = p
+    k = (ranked.c.n_ - 1) * num  # integer: h = k / den
+    return k // den + 1, k % den
+
+
+def _percentile(ranked: Any, p: tuple[int, int]) -> ColumnElement[Any]:
+    """Aggregate over the ranked delays of one group: the two neighbouring ranks, weighted."""
+    den = p[1]
+    lower, weight = _lower_rank(ranked, p)
+    return func.sum(
+        case((ranked.c.rn == lower, ranked.c.hours * (den - weight)),
+             (ranked.c.rn == lower + 1, ranked.c.hours * weight), else_=0.0)
+    ) / float(den)
+
+
+def _delays(scope: _Scope, by_month: bool) -> list[tuple[Any, ...]]:
+    hours = _hours_between(scope, Licence.submitted_at, Licence.decided_at)
+    month = _month(scope, Licence.decided_at)
+    base = select(month.label("month"), cast(hours, Float).label("hours")).where(
+        *_decided(scope)
+    ).subquery()
+    partition = [base.c.month] if by_month else None
+    ranked = select(
+        base.c.month, base.c.hours,
+        func.row_number().over(partition_by=partition, order_by=base.c.hours).label("rn"),
+        func.count().over(partition_by=partition).label("n_"),
+    ).subquery()
+    # Only the (at most four) ranks the two percentiles read go on to the grouping.
+    (median_rank, _), (p90_rank, _) = _lower_rank(ranked, _MEDIAN), _lower_rank(ranked, _P90)
+    needed = ranked.c.rn.in_([median_rank, median_rank + 1, p90_rank, p90_rank + 1])
+    columns = [func.coalesce(func.max(ranked.c.n_), 0), _percentile(ranked, _MEDIAN),
+               _percentile(ranked, _P90)]
+    if by_month:
+        query = select(ranked.c.month, *columns).where(needed).group_by(ranked.c.month) \
+            .order_by(ranked.c.month)
+    else:
+        query = select(*columns).where(needed)
+    return [tuple(r) for r in scope.session.execute(query).all()]
+
+
+def _hours(value: object) -> float | None:
+    return None if value is None else round(float(value), HOURS_PLACES)  # type: ignore[arg-type]
+
+
+def _processing_times(scope: _Scope) -> ProcessingTimes:
+    months = tuple(
+        MonthDelay(m, int(n), _hours(med) or 0.0, _hours(p90) or 0.0)
+        for m, n, med, p90 in _delays(scope, by_month=True)
+    )
+    ((n, med, p90),) = _delays(scope, by_month=False)
+    overall = DelayStats(int(n), _hours(med) if n else None, _hours(p90) if n else None)
+    return ProcessingTimes(months, overall)
+
+
+def _rates(scope: _Scope, by_status: tuple[StatusCount, ...] | None = None) -> Rates:
+    s = scope.session
+    counts = {c.status: c.count for c in (by_status or _by_status(scope))}
+    decided = s.scalar(select(func.count()).select_from(Licence).where(*_decided(scope))) or 0
+    sent = s.execute(
+        select(func.count(distinct(HistoryEvent.licence_id)), func.count())
+        .where(HistoryEvent.action == Action.SEND_BACK, HistoryEvent.licence_id.in_(scope.ids()))
+    ).one()
+    imputed_ids = scope.ids(scope.plain(Licence.status).in_(IMPUTED_OR_LATER))
+    licensed = s.scalar(
+        select(_exact_sum(scope, GoodsLine.quantity, 3))
+        .where(GoodsLine.licence_id.in_(imputed_ids))
+    )
+    imputed = s.scalar(
+        select(_exact_sum(scope, ImputationLine.quantity, 3))
+        .join(GoodsLine, GoodsLine.id == ImputationLine.goods_line_id)
+        .where(GoodsLine.licence_id.in_(imputed_ids))
+    )
+    partially = counts.get(Status.PARTIALLY_IMPUTED, 0)
+    fully = counts.get(Status.FULLY_IMPUTED, 0)
+    settled = counts.get(Status.SETTLED, 0)
+    return Rates(
+        licences=sum(counts.values()), decided=int(decided), refused=counts.get(Status.REFUSED, 0),
+        sent_back=int(sent[0]), send_back_events=int(sent[1]),
+        imputed_licences=partially + fully + settled,
+        licensed_quantity=_decimal(scope, licensed, 3),
+        imputed_quantity=_decimal(scope, imputed, 3),
+        partially_imputed=partially, fully_imputed=fully, settled=settled,
+    )
+
+
+def _near_expiry(scope: _Scope, days: int) -> NearExpiry:
+    days = max(0, min(int(days), 366))
+    where = [
+        *scope.where,
+        Licence.status.in_(NEAR_EXPIRY_STATUSES),
+        Licence.validity_end >= scope.today,
+        Licence.validity_end <= scope.today + dt.timedelta(days=days),
+    ]
+    total = scope.session.scalar(select(func.count()).select_from(Licence).where(*where)) or 0
+    rows = scope.session.execute(
+        select(Licence.id, Licence.registration_number, Company.name, Licence.status,
+               Licence.validity_end)
+        .join(Company, Company.id == Licence.company_id).where(*where)
+        .order_by(Licence.validity_end, Licence.registration_number).limit(NEAR_EXPIRY_LIMIT)
+    ).all()
+    return NearExpiry(days, int(total), tuple(
+        ExpiringLicence(i, number, company, Status(status), end, (end - scope.today).days)
+        for i, number, company, status, end in rows
+        if end is not None  # always: the WHERE compares it
+    ))
+
+
+# ------------------------------------------------------------------ public: one call per figure
+def by_status(actor: Actor, filters: DashboardFilters) -> tuple[StatusCount, ...]:
+    """Licences per status, every actioned status listed (zeros included), lifecycle order."""
+    with _scope(actor, filters) as scope:
+        return _by_status(scope)
+
+
+def value_by_currency(actor: Actor, filters: DashboardFilters) -> tuple[CurrencyTotal, ...]:
+    """Total amount per currency (never added across currencies), most licences first."""
+    with _scope(actor, filters) as scope:
+        return _value_by_currency(scope)
+
+
+def monthly_by_status(actor: Actor, filters: DashboardFilters) -> tuple[MonthStatusCount, ...]:
+    """Licences per month of submission and status (months without licences are absent)."""
+    with _scope(actor, filters) as scope:
+        return _monthly_by_status(scope)
+
+
+def top_countries(actor: Actor, filters: DashboardFilters, n: int = TOP_N
+                  ) -> tuple[CountryCount, ...]:
+    with _scope(actor, filters) as scope:
+        return _top_countries(scope, n)
+
+
+def top_chapters(actor: Actor, filters: DashboardFilters, n: int = TOP_N
+                 ) -> tuple[ChapterCount, ...]:
+    """Tariff chapters (first two digits of the goods lines' codes) by licences."""
+    with _scope(actor, filters) as scope:
+        return _top_chapters(scope, n)
+
+
+def by_office(actor: Actor, filters: DashboardFilters) -> tuple[OfficeCount, ...]:
+    with _scope(actor, filters) as scope:
+        return _by_office(scope)
+
+
+def mce_processing_times(actor: Actor, filters: DashboardFilters) -> ProcessingTimes:
+    """Median and 90th percentile of the MCE's decision delay, per month of decision and over
+    the whole scope (see the module's docstring for the exact definition)."""
+    with _scope(actor, filters) as scope:
+        return _processing_times(scope)
+
+
+def rates(actor: Actor, filters: DashboardFilters) -> Rates:
+    with _scope(actor, filters) as scope:
+        return _rates(scope)
+
+
+def near_expiry(actor: Actor, filters: DashboardFilters, days: int = 30) -> NearExpiry:
+    """Visaed or partially imputed licences whose validity ends within `days` (today included),
+    soonest first."""
+    with _scope(actor, filters) as scope:
+        return _near_expiry(scope, days)
+
+
+def dashboard(actor: Actor, filters: DashboardFilters, *, top: int = TOP_N,
+              expiry_days: int = 30) -> Dashboard:
+    """Every figure at once, in one read transaction (one consistent snapshot); `timings_ms`
+    says what each figure cost."""
+    timings: dict[str, float] = {}
+
+    def timed(name: str, fn: Callable[[], T]) -> T:
+        start = time.perf_counter()
+        result = fn()
+        timings[name] = (time.perf_counter() - start) * 1000
+        return result
+
+    with _scope(actor, filters) as scope:
+        statuses = timed("by_status", lambda: _by_status(scope))
+        return Dashboard(
+            filters=filters, generated_at=utcnow(), today=scope.today,
+            by_status=statuses,
+            value_by_currency=timed("value_by_currency", lambda: _value_by_currency(scope)),
+            monthly_by_status=timed("monthly_by_status", lambda: _monthly_by_status(scope)),
+            top_countries=timed("top_countries", lambda: _top_countries(scope, top)),
+            top_chapters=timed("top_chapters", lambda: _top_chapters(scope, top)),
+            by_office=timed("by_office", lambda: _by_office(scope)),
+            processing=timed("mce_processing_times", lambda: _processing_times(scope)),
+            rates=timed("rates", lambda: _rates(scope, statuses)),
+            near_expiry=timed("near_expiry", lambda: _near_expiry(scope, expiry_days)),
+            timings_ms=timings,
+        )
+
+
+def filter_options(actor: Actor) -> FilterOptions:
+    """The companies and tariff chapters the filter form offers."""
+    with read_session() as session:
+        _require(session, actor)
+        companies = session.execute(
+            select(Company.id, Company.name).order_by(Company.name, Company.id)
+        ).all()
+        chapters = session.scalars(
+            select(TariffCode.chapter).distinct().order_by(TariffCode.chapter)
+        ).all()
+    return FilterOptions(tuple((int(i), str(n)) for i, n in companies), tuple(chapters))
+
+
+def data_version(actor: Actor) -> tuple[int, dt.date]:
+    """Changes whenever a licence changes (every change appends a history event) or the day
+    turns: a cache key for the figures."""
+    with read_session() as session:
+        _require(session, actor)
+        last = session.scalar(select(func.max(HistoryEvent.id))) or 0
+    return int(last), today()
+
+
+# ------------------------------------------------------------------ months
+def month_label(month: str) -> str:
+    """'2026-03' -> 'mars 2026'."""
+    year, number = month.split("-")
+    return f"{MONTHS_FR[int(number) - 1]} {year}"
+
+
+def month_range(first: str, last: str) -> list[str]:
+    """Every 'YYYY-MM' from `first` to `last`, both included."""
+    year, month = (int(x) for x in first.split("-"))
+    out: list[str] = []
+    while f"{year:04d}-{month:02d}" <= last:
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+def monthly_table(rows: Sequence[MonthStatusCount]) -> list[tuple[str, dict[Status, int]]]:
+    """Month by month (months without licences included, as zeros) -> count per status."""
+    if not rows:
+        return []
+    found: dict[str, dict[Status, int]] = {}
+    for r in rows:
+        found.setdefault(r.month, {})[r.status] = r.count
+    months = month_range(rows[0].month, max(r.month for r in rows))
+    return [(m, {s: found.get(m, {}).get(s, 0) for s in DASHBOARD_STATUSES}) for m in months]
+
+
+# ------------------------------------------------------------------ Excel: the figures
+COUNT_FORMAT = "#,##0"
+PERCENT_FORMAT = "0.00%"
+HOURS_FORMAT = "#,##0.00"
+QUANTITY_FORMAT = "#,##0.000"
+_C = exports._Column
+
+
+@dataclass(frozen=True)
+class _Sheet:
+    name: str
+    title: str
+    columns: tuple[exports._Column, ...]
+    rows: Sequence[Sequence[exports.Value]]
+    note: str = ""
+
+
+def _n(value: int | float | Decimal | None) -> Decimal | None:
+    """Numbers go to Excel as numbers (Decimal: what exports' helpers measure and write)."""
+    if value is None:
+        return None
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def describe_filters(f: DashboardFilters, offices: dict[str, str] | None = None,
+                     regimes: dict[str, str] | None = None,
+                     companies: dict[int, str] | None = None) -> list[tuple[str, str]]:
+    """The filters in French, for the screen and the export."""
+    def day(d: dt.date | None) -> str:
+        return exports.fr_date(d) if d else "…"
+
+    out = [("Période (date de soumission)",
+            "toutes" if not (f.submitted_from or f.submitted_to)
+            else f"du {day(f.submitted_from)} au {day(f.submitted_to)}")]
+    if f.statuses:
+        out.append(("Statuts", ", ".join(Status(s).label for s in f.statuses)))
+    if f.customs_office:
+        out.append(("Bureau douanier", exports.code_label(
+            f.customs_office, (offices or {}).get(f.customs_office, ""))))
+    if f.customs_regime:
+        out.append(("Régime douanier", exports.code_label(
+            f.customs_regime, (regimes or {}).get(f.customs_regime, ""))))
+    if f.currency:
+        out.append(("Devise", f.currency))
+    if f.country:
+        out.append(("Pays de destination", exports.code_label(
+            f.country, reference.countries().get(f.country, ""))))
+    if f.tariff_chapter:
+        out.append(("Chapitre tarifaire", f.tariff_chapter))
+    if f.company_id is not None:
+        out.append(("Exportateur", (companies or {}).get(f.company_id, str(f.company_id))))
+    return out
+
+
+def _sheets(d: Dashboard, filters_text: list[tuple[str, str]]) -> list[_Sheet]:
+    r = d.rates
+    overall = d.processing.overall
+    summary: list[list[exports.Value]] = [[label, value, None] for label, value in filters_text]
+    metrics: list[list[exports.Value]] = [
+        ["Licences (soumises, hors brouillons)", _n(d.total), "licences"],
+        ["Décisions de visa MCE", _n(r.decided), "décisions"],
+        ["Délai MCE médian", _n(overall.median_hours), "heures"],
+        ["Délai MCE 90e centile", _n(overall.p90_hours), "heures"],
+        ["Taux de refus", _n(r.refusal_rate), "fraction"],
+        ["Taux de renvoi pour correction", _n(r.send_back_rate), "fraction"],
+        ["Taux d'imputation (quantités)", _n(r.imputation_rate), "fraction"],
+        ["Taux d'apurement", _n(r.settlement_rate), "fraction"],
+        [f"Licences expirant sous {d.near_expiry.days} jours", _n(d.near_expiry.total),
+         "licences"],
+    ]
+    summary += metrics
+    total = d.total
+    months = monthly_table(d.monthly_by_status)
+    sheets = [
+        _Sheet("Synthèse", "Tableau de bord des licences d'exportation",
+               (_C("Indicateur"), _C("Valeur"), _C("Unité")), summary,
+               f"Généré le {exports.fr_datetime(d.generated_at)} (UTC). Filtres et indicateurs "
+               "clés ; les taux sont des fractions (0,25 = 25 %)."),
+        _Sheet("Par statut", "Licences par statut",
+               (_C("Statut"), _C("Licences", COUNT_FORMAT), _C("Part", PERCENT_FORMAT)),
+               [[s.label, _n(s.count), _n(ratio(s.count, total))] for s in d.by_status]),
+        _Sheet("Valeur par devise", "Montant total par devise (jamais additionné entre devises)",
+               (_C("Devise"), _C("Libellé"), _C("Licences", COUNT_FORMAT),
+                _C("Montant total", exports.AMOUNT_FORMAT)),
+               [[c.currency, c.name, _n(c.count), c.total] for c in d.value_by_currency]),
+        _Sheet("Mensuel par statut", "Licences par mois de soumission et statut",
+               (_C("Mois"), *(_C(s.label, COUNT_FORMAT) for s in DASHBOARD_STATUSES),
+                _C("Total", COUNT_FORMAT)),
+               [[month_label(m), *(_n(c[s]) for s in DASHBOARD_STATUSES),
+                 _n(sum(c.values()))] for m, c in months]),
+        _Sheet("Pays de destination", "Principaux pays de destination",
+               (_C("Code"), _C("Pays"), _C("Licences", COUNT_FORMAT)),
+               [[c.code, c.name, _n(c.count)] for c in d.top_countries],
+               "Une licence à plusieurs destinations compte pour chacune."),
+        _Sheet("Chapitres tarifaires", "Principaux chapitres tarifaires (2 premiers chiffres)",
+               (_C("Chapitre"), _C("Licences", COUNT_FORMAT),
+                _C("Lignes de marchandises", COUNT_FORMAT)),
+               [[c.chapter, _n(c.licences), _n(c.lines)] for c in d.top_chapters]),
+        _Sheet("Bureaux douaniers", "Licences par bureau douanier",
+               (_C("Code"), _C("Bureau douanier"), _C("Licences", COUNT_FORMAT)),
+               [[o.code, o.label, _n(o.count)] for o in d.by_office]),
+        _Sheet("Délai MCE", "Délai de traitement MCE (soumission → décision), par mois de décision",
+               (_C("Mois"), _C("Décisions", COUNT_FORMAT), _C("Médiane (h)", HOURS_FORMAT),
+                _C("90e centile (h)", HOURS_FORMAT)),
+               [[month_label(m.month), _n(m.decided), _n(m.median_hours), _n(m.p90_hours)]
+                for m in d.processing.months]
+               + [["Toute la période", _n(overall.decided), _n(overall.median_hours),
+                   _n(overall.p90_hours)]],
+               "Percentiles continus (interpolation linéaire, comme percentile_cont)."),
+        _Sheet("Taux", "Taux de refus, de renvoi, d'imputation et d'apurement",
+               (_C("Indicateur"), _C("Numérateur", QUANTITY_FORMAT),
+                _C("Dénominateur", QUANTITY_FORMAT), _C("Taux", PERCENT_FORMAT)),
+               [["Refus / décisions de visa", _n(r.refused), _n(r.decided), _n(r.refusal_rate)],
+                ["Renvoyées pour correction / soumises", _n(r.sent_back), _n(r.licences),
+                 _n(r.send_back_rate)],
+                ["Quantité imputée / quantité autorisée", r.imputed_quantity,
+                 r.licensed_quantity, _n(r.imputation_rate)],
+                ["Apurées / (imputées partiellement + totalement + apurées)", _n(r.settled),
+                 _n(r.partially_imputed + r.fully_imputed + r.settled), _n(r.settlement_rate)]]),
+        _Sheet("Proches expiration",
+               "Licences visées ou imputées partiellement expirant sous "
+               f"{d.near_expiry.days} jours",
+               (_C("N° d'enregistrement"), _C("Exportateur"), _C("Statut"),
+                _C("Fin de validité", exports.DATE_FORMAT), _C("Jours restants", COUNT_FORMAT)),
+               [[e.registration_number, e.company_name, e.status.label, e.validity_end,
+                 _n(e.days_left)] for e in d.near_expiry.rows],
+               f"{d.near_expiry.total} licence(s) ; la liste s'arrête à {NEAR_EXPIRY_LIMIT}."
+               if d.near_expiry.total > len(d.near_expiry.rows) else ""),
+    ]
+    return sheets
+
+
+def _write_sheet(ws: Any, sheet: _Sheet) -> None:
+    """One table styled like `core.exports` (same header, formats, widths, frozen header)."""
+    style = exports._SheetWriter
+    ws.title = sheet.name
+    ws.cell(1, 1, sheet.title).font = style.TITLE_FONT
+    if sheet.note:
+        ws.cell(2, 1, sheet.note)
+    header = 4 if sheet.note else 3
+    for col, column in enumerate(sheet.columns, start=1):
+        cell = ws.cell(header, col, column.title)
+        cell.font, cell.fill = style.HEADER_FONT, style.HEADER_FILL
+        cell.alignment = style.HEADER_ALIGN
+    for r, row in enumerate(sheet.rows, start=header + 1):
+        for c, (value, column) in enumerate(zip(row, sheet.columns, strict=True), start=1):
+            cell = ws.cell(r, c, exports._xlsx_value(value))
+            if isinstance(value, str) and exports._looks_like_formula(value):
+                cell.data_type = "s"
+            if column.number_format and value is not None and not isinstance(value, str):
+                cell.number_format = column.number_format
+    ws.freeze_panes = ws.cell(header + 1, 1).coordinate
+    last = get_column_letter(len(sheet.columns))
+    ws.auto_filter.ref = f"A{header}:{last}{header + max(1, len(sheet.rows))}"
+    for i, width in enumerate(exports._column_widths(sheet.columns, sheet.rows), start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+
+
+def dashboard_xlsx(d: Dashboard, filters_text: list[tuple[str, str]] | None = None) -> bytes:
+    """The figures as an .xlsx workbook, one sheet per figure, numbers as numbers."""
+    workbook = Workbook()
+    for i, sheet in enumerate(_sheets(d, filters_text or describe_filters(d.filters))):
+        _write_sheet(workbook.active if i == 0 else workbook.create_sheet(), sheet)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+# ------------------------------------------------------------------ the licence list
+def licence_rows(actor: Actor, filters: DashboardFilters, *, limit: int = MAX_EXPORT_ROWS,
+                 progress: Progress | None = None) -> list[LicenceRow]:
+    """The licences behind the figures (same scope as `dashboard`, the same licences as
+    `search.all_rows(actor, filters.to_search())`), newest first, at most `limit`, as the
+    search screens' rows. One streamed query, read in chunks with progress(done, total) after
+    each: three times faster than ids first and rows by chunks of ids (89 000 rows: 3.7 s
+    instead of 13 s here)."""
+    check_filters(filters)
+    _expire_before_read()
+    out: list[LicenceRow] = []
+    with read_session() as session:
+        user = _require(session, actor)
+        where = _conditions(user, filters, session.get_bind().dialect.name)
+        total = min(max(0, limit), session.scalar(
+            select(func.count()).select_from(Licence).where(*where)) or 0)
+        if progress:
+            progress(0, total)
+        result = session.execute(
+            select(Licence.id, Licence.registration_number, Licence.status, Company.name,
+                   Licence.recipient, Licence.total_amount, Licence.currency,
+                   Licence.customs_regime, Licence.customs_office, Licence.created_at,
+                   Licence.submitted_at, Licence.validity_end, Licence.version)
+            .join(Company, Company.id == Licence.company_id).where(*where)
+            .order_by(Licence.created_at.desc(), Licence.id.desc()).limit(max(0, limit))
+            .execution_options(yield_per=EXPORT_CHUNK)
+        )
+        for chunk in result.partitions():
+            out.extend(
+                LicenceRow(
+                    id=r.id, registration_number=r.registration_number, status=Status(r.status),
+                    company_name=r.name, recipient=r.recipient, total_amount=r.total_amount,
+                    currency=r.currency, customs_regime=r.customs_regime,
+                    customs_office=r.customs_office, created_at=r.created_at,
+                    submitted_at=r.submitted_at, validity_end=r.validity_end, version=r.version,
+                )
+                for r in chunk
+            )
+            if progress:
+                progress(len(out), total)
+    return out
+
+
+class _Reporting(Sequence[T]):
+    """A list that reports its first full iteration (openpyxl appending rows) as progress."""
+
+    def __init__(self, items: list[T], progress: Progress | None, every: int = 1000) -> None:
+        self.items, self.progress, self.every, self.reported = items, progress, every, False
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.items[index]
+
+    def __iter__(self) -> Iterator[T]:
+        if self.reported or self.progress is None:
+            yield from self.items
+            return
+        total = len(self.items)
+        for i, item in enumerate(self.items, start=1):
+            yield item
+            if i % self.every == 0 or i == total:
+                self.progress(i, total)
+        self.reported = True
+
+
+def licence_list_xlsx(rows: Sequence[LicenceRow], progress: Progress | None = None) -> bytes:
+    """`exports.search_xlsx`, reporting progress(rows written, total) while it writes."""
+    writer = exports._SheetWriter("Licences", exports.SEARCH_COLUMNS)
+    values: list[Sequence[exports.Value]] = [exports._licence_values(r) for r in rows]
+    return writer.write(None, _Reporting(values, progress))
+
+
+def licence_list_csv(rows: Sequence[LicenceRow]) -> bytes:
+    return exports.search_csv(rows)
