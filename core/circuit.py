@@ -187,9 +187,11 @@ def settle_blocker(
     return None
 
 
-def suggested_visa_number(licence_id: int, on: dt.date | None = None) -> str:
-    """A visa number the MCE may accept or change: V-<year>-<licence id on 6 digits>."""
-    return f"V-{(on or today()).year}-{licence_id:06d}"
+def suggested_visa_number(registration_number: str, on: dt.date | None = None) -> str:
+    """A visa number the MCE may accept or change, matching the licence's own number:
+    LE-2026-000024 visaed in 2026 -> V-2026-000024."""
+    sequence = registration_number.rsplit("-", 1)[-1]
+    return f"V-{(on or today()).year}-{sequence}"
 
 
 # ------------------------------------------------------------------ helpers

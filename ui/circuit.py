@@ -177,7 +177,7 @@ def _decide(form: str, fn: Callable[[], LicenceDetail], success: str) -> None:
 def _visa_body(actor: Actor, info: dict[str, Any]) -> None:
     form, lid = DECISION_FORMS["visa"], info["id"]
     today = services.today()
-    number = st.text_input("Numéro de visa", value=circuit.suggested_visa_number(lid, today),
+    number = st.text_input("Numéro de visa", value=circuit.suggested_visa_number(info["number"], today),
                            max_chars=40, key=f"mce_visa_number_{lid}")
     field_error(form, "visa_number")
     end = st.date_input("Fin de validité", value=services.default_validity_end(today),

@@ -206,7 +206,7 @@ def invoice_dialog(actor: Actor, d: LicenceDetail) -> None:
 
 
 def documents_section(actor: Actor, d: LicenceDetail, editable: bool) -> None:
-    head, button = st.columns([3, 1], vertical_alignment="bottom")
+    head, button = st.columns([9, 1], vertical_alignment="bottom")
     head.markdown("#### Documents")
     with button:
         st.button("Ajouter", key="document_open", on_click=_open, args=("document",),
@@ -259,7 +259,7 @@ def document_dialog(actor: Actor, d: LicenceDetail) -> None:
 
 
 def goods_section(actor: Actor, d: LicenceDetail, editable: bool) -> None:
-    head, button = st.columns([3, 1], vertical_alignment="bottom")
+    head, button = st.columns([9, 1], vertical_alignment="bottom")
     head.markdown("#### Marchandises")
     with button:
         st.button("Ajouter", key="goods_open", on_click=_open, args=("goods",),

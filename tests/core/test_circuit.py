@@ -193,8 +193,8 @@ def test_refusal_and_send_back_need_a_reason_and_change_nothing(actors: dict[str
 def test_visa_with_a_chosen_validity_end(actors: dict[str, Actor]) -> None:
     lic = _submitted(actors)
     end = TODAY + dt.timedelta(days=40)
-    number = circuit.suggested_visa_number(lic.id)
-    assert number == f"V-{TODAY.year}-{lic.id:06d}"
+    number = circuit.suggested_visa_number(lic.registration_number)
+    assert number == f"V-{TODAY.year}-{lic.registration_number[-6:]}"
     lic = services.grant_visa(actors["mce"], lic.id, lic.version, number, end)
     assert (lic.status, lic.visa_number, lic.visa_date, lic.validity_end) == (
         Status.VISAED, number, TODAY, end)

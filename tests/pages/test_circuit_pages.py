@@ -117,7 +117,7 @@ def test_grant_the_visa_through_the_dialog(actors: dict[str, Actor]) -> None:
     lic = submitted(actors)
     at = open_mce(lic, "visa")
     number = at.text_input(key=f"mce_visa_number_{lic.id}")
-    assert number.value == circuit.suggested_visa_number(lic.id)
+    assert number.value == circuit.suggested_visa_number(lic.registration_number)
     end = at.date_input(key=f"mce_visa_end_{lic.id}")
     assert end.value == services.default_validity_end(services.today())
     number.input("V-2026-777")
