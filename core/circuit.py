@@ -34,7 +34,10 @@ from core.models import (
 )
 from core.search import FULL_NUMBER, MAX_PAGE_SIZE, prefix_range
 from core.services import _expire_before_read, _user, today, visibility
-from core.text import fr_amount
+
+# Re-exported: the bank's screen asks the settlement rule here.
+from core.services import imputation_closed as imputation_closed
+from core.services import settle_blocker as settle_blocker
 from core.views import Actor
 
 T = TypeVar("T")
@@ -157,36 +160,6 @@ class BankRow:
 
 
 # ------------------------------------------------------------------ rules shared with the pages
-def imputation_closed(status: Status, validity_end: dt.date | None, on: dt.date) -> bool:
-    """Total imputation, or a partial one whose validity has ended."""
-    if status == Status.FULLY_IMPUTED:
-        return True
-    return status == Status.PARTIALLY_IMPUTED and validity_end is not None and validity_end < on
-
-
-def settle_blocker(
-    status: Status,
-    validity_end: dt.date | None,
-    imputed: Decimal,
-    repatriated: Decimal,
-    currency: str,
-    on: dt.date,
-) -> str | None:
-    """Why `services.settle` would refuse (its rules, amounts written the French way); None when
-    it would settle."""
-    if status not in IMPUTED_STATUSES:
-        return f"Apurement impossible : la licence est « {status.label} »."
-    if not imputation_closed(status, validity_end, on):
-        return ("Imputation encore ouverte : l'apurement d'une licence imputée partiellement "
-                "attend la fin de sa validité"
-                + (f" ({validity_end:%d/%m/%Y})." if validity_end else "."))
-    if repatriated < imputed:
-        return (f"Rapatriement insuffisant : {fr_amount(repatriated, currency)} rapatriés pour "
-                f"{fr_amount(imputed, currency)} imputés (reste dû "
-                f"{fr_amount(imputed - repatriated, currency)}).")
-    return None
-
-
 def suggested_visa_number(registration_number: str, on: dt.date | None = None) -> str:
     """A visa number the MCE may accept or change, matching the licence's own number:
     LE-2026-000024 visaed in 2026 -> V-2026-000024."""

@@ -25,7 +25,7 @@ from core.config import settings
 from core.database import read_session, write_session
 from core.errors import ConcurrentChange, DomainError, NotAllowed, NotFound, ValidationFailed
 from core.files import check_pdf
-from core.lifecycle import SYSTEM, Action, Role, Status, check
+from core.lifecycle import IMPUTED_STATUSES, SYSTEM, Action, Role, Status, check
 from core.models import (
     Document,
     GoodsLine,
@@ -806,26 +806,47 @@ def settlement_position(session: Session, licence: Licence) -> tuple[Decimal, De
     return imputed, Decimal(str(repatriated)).quantize(Decimal("0.01"))
 
 
+def imputation_closed(status: Status, validity_end: dt.date | None, on: dt.date) -> bool:
+    """Total imputation, or a partial one whose validity has ended."""
+    if status == Status.FULLY_IMPUTED:
+        return True
+    return status == Status.PARTIALLY_IMPUTED and validity_end is not None and validity_end < on
+
+
+def settle_blocker(
+    status: Status,
+    validity_end: dt.date | None,
+    imputed: Decimal,
+    repatriated: Decimal,
+    currency: str,
+    on: dt.date,
+) -> str | None:
+    """Why `settle` refuses (its rules, amounts written the French way); None when it would
+    settle. The bank's screen asks the same function, so both always agree."""
+    if status not in IMPUTED_STATUSES:
+        return f"Apurement impossible : la licence est « {status.label} »."
+    if not imputation_closed(status, validity_end, on):
+        return ("Imputation encore ouverte : l'apurement d'une licence imputée partiellement "
+                "attend la fin de sa validité"
+                + (f" ({validity_end:%d/%m/%Y})." if validity_end else "."))
+    if repatriated < imputed:
+        return (f"Rapatriement insuffisant : {fr_amount(repatriated, currency)} rapatriés pour "
+                f"{fr_amount(imputed, currency)} imputés (reste dû "
+                f"{fr_amount(imputed - repatriated, currency)}).")
+    return None
+
+
 def settle(actor: Actor, licence_id: int, expected_version: int) -> LicenceDetail:
     """*Apurement*: imputation closed and proceeds covering the imputed value."""
     with _writing() as session:
         user, licence, status, (target,) = _act(
             session, actor, licence_id, expected_version, Action.SETTLE
         )
-        if status == Status.PARTIALLY_IMPUTED and (
-            licence.validity_end is None or licence.validity_end >= today()
-        ):
-            raise NotAllowed(
-                "Imputation encore ouverte : l'apurement d'une licence imputée partiellement "
-                "attend la fin de sa validité."
-            )
         imputed, repatriated = settlement_position(session, licence)
-        if repatriated < imputed:
-            raise NotAllowed(
-                f"Rapatriement insuffisant : {fr_amount(repatriated, licence.currency)} rapatriés "
-                f"pour {fr_amount(imputed, licence.currency)} imputés "
-                f"(reste {fr_amount(imputed - repatriated, licence.currency)})."
-            )
+        blocker = settle_blocker(status, licence.validity_end, imputed, repatriated,
+                                 licence.currency, today())
+        if blocker:
+            raise NotAllowed(blocker)
         licence.status = target
         _touch(licence)
         _event(session, licence, user, Action.SETTLE, status,
