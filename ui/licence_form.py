@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from core import services
+from core.errors import ValidationFailed
 from core.reference import FormOptions, form_options, search_tariffs
 from core.views import Actor, LicenceDetail
 from ui import format as fmt
@@ -120,6 +121,30 @@ def _close() -> None:
         clear(form)
 
 
+def _file(upload: Any, message: str) -> tuple[str, bytes]:
+    """(name, bytes) of the chosen file, or the French refusal of a dialog sent without one."""
+    if upload is None:
+        raise ValidationFailed({"file": message})
+    return upload.name, upload.getvalue()
+
+
+def _dialog_footer(form: str, prefix: str, save: Callable[[], Any], success: str, *,
+                   confirm_key: str | None = None, confirm_label: str = "Ajouter",
+                   on_saved: Callable[[], None] | None = None) -> None:
+    """*Ajouter* (one core call; the dialog closes on success, keeps its errors otherwise) and
+    *Fermer*."""
+    a, b = st.columns(2)
+    if a.button(confirm_label, type="primary", key=confirm_key or f"{prefix}_add"):
+        if call(form, save, success, rerun=False) is not None:
+            _close()
+            if on_saved:
+                on_saved()
+        st.rerun()
+    if b.button("Fermer", key=f"{prefix}_close"):
+        _close()
+        st.rerun()
+
+
 def _bin(key: str, label: str, disabled: bool, action: Callable[[], Any], form: str) -> None:
     if st.button("", icon=":material/delete:", key=key, help=f"Retirer {label}",
                  disabled=disabled):
@@ -189,20 +214,9 @@ def invoice_dialog(actor: Actor, d: LicenceDetail) -> None:
                               help="Facture scannée, PDF de 3 Mo au plus.")
     field_error("invoice", "file")
     other_errors("invoice", {"amount", "invoice_date", "file"})
-    a, b = st.columns(2)
-    if a.button("Ajouter", type="primary", key="inv_add"):
-        if upload is None:
-            st.session_state["eld_errors_invoice"] = {"file": "Joignez la facture scannée (PDF)."}
-            st.rerun()
-        result = call("invoice", lambda: services.add_invoice(
-            actor, d.id, d.version, amount, day, upload.name, upload.getvalue()),
-            "Facture ajoutée.", rerun=False)
-        if result is not None:
-            _close()
-        st.rerun()
-    if b.button("Fermer", key="inv_close"):
-        _close()
-        st.rerun()
+    _dialog_footer("invoice", "inv", lambda: services.add_invoice(
+        actor, d.id, d.version, amount, day, *_file(upload, "Joignez la facture scannée (PDF).")),
+        "Facture ajoutée.")
 
 
 def documents_section(actor: Actor, d: LicenceDetail, editable: bool) -> None:
@@ -242,20 +256,9 @@ def document_dialog(actor: Actor, d: LicenceDetail) -> None:
                               help="PDF de 3 Mo au plus.")
     field_error("document", "file")
     other_errors("document", {"doc_type", "description", "doc_date", "file"})
-    a, b = st.columns(2)
-    if a.button("Ajouter", type="primary", key="doc_add"):
-        if upload is None:
-            st.session_state["eld_errors_document"] = {"file": "Joignez le document (PDF)."}
-            st.rerun()
-        result = call("document", lambda: services.add_document(
-            actor, d.id, d.version, doc_type or "", description, day, upload.name,
-            upload.getvalue()), "Document ajouté.", rerun=False)
-        if result is not None:
-            _close()
-        st.rerun()
-    if b.button("Fermer", key="doc_close"):
-        _close()
-        st.rerun()
+    _dialog_footer("document", "doc", lambda: services.add_document(
+        actor, d.id, d.version, doc_type or "", description, day,
+        *_file(upload, "Joignez le document (PDF).")), "Document ajouté.")
 
 
 def goods_section(actor: Actor, d: LicenceDetail, editable: bool) -> None:
@@ -299,20 +302,11 @@ def goods_dialog(actor: Actor, d: LicenceDetail) -> None:
     field_error("goods", "tariff_code")
     other_errors("goods", {"designation", "origin_country", "quantity", "net_weight",
                            "supplementary_units", "tariff_code"})
-    a, b = st.columns(2)
-    if a.button("Ajouter", type="primary", key="g_add"):
-        result = call("goods", lambda: services.add_goods_line(
-            actor, d.id, d.version, designation=designation, origin_country=origin or "",
-            quantity=quantity, net_weight=weight, supplementary_units=units or None,
-            tariff_code=st.session_state.get("g_tariff", "")), "Marchandise ajoutée.",
-            rerun=False)
-        if result is not None:
-            _close()
-            st.session_state.pop("g_tariff", None)
-        st.rerun()
-    if b.button("Fermer", key="g_close"):
-        _close()
-        st.rerun()
+    _dialog_footer("goods", "g", lambda: services.add_goods_line(
+        actor, d.id, d.version, designation=designation, origin_country=origin or "",
+        quantity=quantity, net_weight=weight, supplementary_units=units or None,
+        tariff_code=st.session_state.get("g_tariff", "")), "Marchandise ajoutée.",
+        on_saved=lambda: st.session_state.pop("g_tariff", None))
 
 
 def tariff_picker() -> None:
@@ -387,13 +381,6 @@ def cancel_dialog(actor: Actor, d: LicenceDetail) -> None:
     st.markdown(f"Licence **{d.registration_number}** — l'annulation est définitive.")
     reason = st.text_area("Motif de l'annulation", max_chars=1000, key="cancel_reason")
     field_error("cancel", "reason", "_", "_conflict")
-    a, b = st.columns(2)
-    if a.button("Confirmer l'annulation", type="primary", key="cancel_confirm"):
-        result = call("cancel", lambda: services.cancel_licence(actor, d.id, d.version, reason),
-                      f"Licence {d.registration_number} annulée.", rerun=False)
-        if result is not None:
-            _close()
-        st.rerun()
-    if b.button("Fermer", key="cancel_close"):
-        _close()
-        st.rerun()
+    _dialog_footer("cancel", "cancel", lambda: services.cancel_licence(
+        actor, d.id, d.version, reason), f"Licence {d.registration_number} annulée.",
+        confirm_key="cancel_confirm", confirm_label="Confirmer l'annulation")

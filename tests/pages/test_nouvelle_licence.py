@@ -192,3 +192,17 @@ def test_submitted_licence_cannot_be_edited(db_url: str, actors: dict[str, Actor
     assert "Licence soumise pour visa MCE" in texts(at)
     for key in ("country_add", "invoice_open", "goods_open", "submit", "cancel_open"):
         assert at.button(key=key).disabled
+
+
+def test_invoice_without_a_file_is_refused_next_to_the_uploader(
+    db_url: str, actors: dict[str, Actor]
+) -> None:
+    lic = services.create_licence(actors["exportateur"], header())
+    at = _open_draft(lic.id)
+    at.button(key="invoice_open").click().run()
+    at.text_input(key="inv_amount").input("10")
+    at.button(key="inv_add").click().run()
+    assert not at.exception
+    assert "Joignez la facture scannée (PDF)." in [e.value for e in at.error]
+    assert at.text_input(key="inv_currency").value == "EUR"  # the dialog stays open
+    assert services.get_licence(actors["exportateur"], lic.id).invoices == ()
