@@ -211,7 +211,7 @@ def _imputed(session: Session, ids: Sequence[int]) -> dict[int, tuple[int, Decim
         select(Imputation.licence_id, func.count(distinct(Imputation.id)),
                func.sum(ImputationLine.value))
         .join(ImputationLine, ImputationLine.imputation_id == Imputation.id)
-        .where(Imputation.licence_id.in_(ids))
+        .where(Imputation.licence_id.in_(ids), Imputation.reversed_at.is_(None))
         .group_by(Imputation.licence_id)
     )
     return {lid: (count, _money(value)) for lid, count, value in rows}
@@ -223,7 +223,7 @@ def _repatriated(session: Session, ids: Sequence[int]) -> dict[int, tuple[int, D
         return {}
     rows = session.execute(
         select(Repatriation.licence_id, func.count(), func.sum(Repatriation.amount))
-        .where(Repatriation.licence_id.in_(ids))
+        .where(Repatriation.licence_id.in_(ids), Repatriation.withdrawn_at.is_(None))
         .group_by(Repatriation.licence_id)
     )
     return {lid: (count, _money(amount)) for lid, count, amount in rows}
@@ -236,7 +236,8 @@ def _open_lines(session: Session, ids: Sequence[int]) -> dict[int, tuple[int, in
     imputed = (
         select(ImputationLine.goods_line_id, func.sum(ImputationLine.quantity).label("qty"))
         .join(GoodsLine, GoodsLine.id == ImputationLine.goods_line_id)
-        .where(GoodsLine.licence_id.in_(ids))
+        .join(Imputation, Imputation.id == ImputationLine.imputation_id)
+        .where(GoodsLine.licence_id.in_(ids), Imputation.reversed_at.is_(None))
         .group_by(ImputationLine.goods_line_id)
         .subquery()
     )

@@ -95,7 +95,9 @@ class Action(StrEnum):
     REFUSE = "REFUSER"
     SEND_BACK = "RENVOYER_CORRECTION"
     IMPUTE = "IMPUTER"
+    REVERSE_IMPUTATION = "ANNULER_IMPUTATION"
     RECORD_REPATRIATION = "RAPATRIER"
+    WITHDRAW_REPATRIATION = "RETIRER_RAPATRIEMENT"
     SETTLE = "APURER"
     EXPIRE = "EXPIRER"
     COPY = "COPIER"
@@ -116,7 +118,9 @@ ACTION_LABELS: Mapping[Action, str] = MappingProxyType(
         Action.REFUSE: "Visa MCE refusé",
         Action.SEND_BACK: "Renvoi pour correction",
         Action.IMPUTE: "Imputation douanière",
+        Action.REVERSE_IMPUTATION: "Annulation d'une imputation",
         Action.RECORD_REPATRIATION: "Justificatif de rapatriement",
+        Action.WITHDRAW_REPATRIATION: "Retrait d'un justificatif de rapatriement",
         Action.SETTLE: "Apurement",
         Action.EXPIRE: "Expiration de la validité",
         Action.COPY: "Copie dans une nouvelle licence",
@@ -147,6 +151,13 @@ TRANSITIONS: Mapping[tuple[Status | None, Action], tuple[Status, ...]] = Mapping
         (_S.PARTIALLY_IMPUTED, Action.SETTLE): (_S.SETTLED,),
         (_S.FULLY_IMPUTED, Action.RECORD_REPATRIATION): (_S.FULLY_IMPUTED,),
         (_S.FULLY_IMPUTED, Action.SETTLE): (_S.SETTLED,),
+        # A mistaken imputation reversed: the status is recomputed from what stays imputed
+        # (every imputation takes something from a line, so a total one cannot stay total).
+        (_S.PARTIALLY_IMPUTED, Action.REVERSE_IMPUTATION): (_S.VISAED, _S.PARTIALLY_IMPUTED),
+        (_S.FULLY_IMPUTED, Action.REVERSE_IMPUTATION): (_S.VISAED, _S.PARTIALLY_IMPUTED),
+        # A proof recorded by mistake is withdrawn before settlement; the status stays.
+        (_S.PARTIALLY_IMPUTED, Action.WITHDRAW_REPATRIATION): (_S.PARTIALLY_IMPUTED,),
+        (_S.FULLY_IMPUTED, Action.WITHDRAW_REPATRIATION): (_S.FULLY_IMPUTED,),
         **{(status, Action.COPY): (status,) for status in Status},
     }
 )
@@ -163,7 +174,9 @@ ACTION_ROLES: Mapping[Action, frozenset[str]] = MappingProxyType(
         Action.REFUSE: frozenset({Role.MCE}),
         Action.SEND_BACK: frozenset({Role.MCE}),
         Action.IMPUTE: frozenset({Role.CUSTOMS}),
+        Action.REVERSE_IMPUTATION: frozenset({Role.CUSTOMS}),
         Action.RECORD_REPATRIATION: frozenset({Role.BANK}),
+        Action.WITHDRAW_REPATRIATION: frozenset({Role.BANK}),
         Action.SETTLE: frozenset({Role.BANK}),
         Action.EXPIRE: frozenset({SYSTEM}),
     }

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -139,6 +140,11 @@ class Licence(Base):
         Index("ix_licences_office", "customs_office", "created_at"),
         Index("ix_licences_regime", "customs_regime", "created_at"),
         Index("ix_licences_recipient", "recipient"),
+        # *Consulter*'s default list: the latest actioned first (migration 0004).
+        Index("ix_licences_updated", "updated_at"),
+        Index("ix_licences_company_updated", "company_id", "updated_at"),
+        # A visa number identifies one licence (migration 0004).
+        Index("uq_licences_visa_number", "visa_number", unique=True),
         Index("ix_licences_amount", "total_amount"),
         # The dashboard's aggregates read only these columns: one covering index, led by the
         # submission date (its period filter), spares a table lookup per licence (migration 0003).
@@ -253,12 +259,20 @@ class GoodsLine(Base):
     tariff: Mapped[TariffCode] = relationship()
 
 
+_ACTIVE_IMPUTATION = text("reversed_at IS NULL")
+_ACTIVE_REPATRIATION = text("withdrawn_at IS NULL")
+
+
 class Imputation(Base):
-    """One customs declaration imputed on a licence; its reference is accepted once per licence."""
+    """One customs declaration imputed on a licence; its reference is accepted once per licence.
+
+    A mistaken imputation is reversed, not deleted: it stays on record with who, when and why,
+    and every sum leaves it out. Its reference may then be imputed again."""
 
     __tablename__ = "imputations"
     __table_args__ = (
-        UniqueConstraint("licence_id", "declaration_ref", name="uq_imputations_licence_ref"),
+        Index("uq_imputations_licence_ref", "licence_id", "declaration_ref", unique=True,
+              sqlite_where=_ACTIVE_IMPUTATION, postgresql_where=_ACTIVE_IMPUTATION),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     licence_id: Mapped[int] = mapped_column(ForeignKey("licences.id"))
@@ -267,6 +281,9 @@ class Imputation(Base):
     customs_office: Mapped[str] = mapped_column(String(20))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    reversed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    reversed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reversal_reason: Mapped[str | None] = mapped_column(Text)
     lines: Mapped[list[ImputationLine]] = relationship(
         order_by="ImputationLine.id", cascade="all, delete-orphan"
     )
@@ -289,10 +306,13 @@ class ImputationLine(Base):
 
 
 class Repatriation(Base):
+    """A repatriation proof; one recorded by mistake is withdrawn (kept, out of every sum)."""
+
     __tablename__ = "repatriations"
     __table_args__ = (
         CheckConstraint("amount > 0 AND amount < 1000000000000", name="amount"),
-        UniqueConstraint("licence_id", "bank_reference", name="uq_repatriations_licence_ref"),
+        Index("uq_repatriations_licence_ref", "licence_id", "bank_reference", unique=True,
+              sqlite_where=_ACTIVE_REPATRIATION, postgresql_where=_ACTIVE_REPATRIATION),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     licence_id: Mapped[int] = mapped_column(ForeignKey("licences.id"))
@@ -302,6 +322,9 @@ class Repatriation(Base):
     file_id: Mapped[int] = mapped_column(ForeignKey("stored_files.id"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
     file: Mapped[StoredFile] = relationship()
 
 
@@ -324,6 +347,40 @@ class HistoryEvent(Base):
     status_before: Mapped[str | None] = mapped_column(String(30))
     status_after: Mapped[str] = mapped_column(String(30))
     details: Mapped[str | None] = mapped_column(Text)
+    changes: Mapped[list[HistoryChange]] = relationship(order_by="HistoryChange.position")
+
+
+class HistoryChange(Base):
+    """One changed field of a history event, written in the same transaction; append-only too."""
+
+    __tablename__ = "history_changes"
+    __table_args__ = (
+        UniqueConstraint("event_id", "position", name="uq_history_changes_event_position"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("history_events.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(200))
+    old_value: Mapped[str] = mapped_column(Text, default="")
+    new_value: Mapped[str] = mapped_column(Text, default="")
+
+
+class LicenceRevision(Base):
+    """What the MCE visaed: the content of a revision at the moment of its visa, so that a new
+    revision can be compared with it side by side. Append-only."""
+
+    __tablename__ = "licence_revisions"
+    __table_args__ = (
+        UniqueConstraint("licence_id", "revision", name="uq_licence_revisions_licence_revision"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    licence_id: Mapped[int] = mapped_column(ForeignKey("licences.id"))
+    revision: Mapped[int] = mapped_column(Integer)
+    visa_number: Mapped[str] = mapped_column(String(40))
+    visa_date: Mapped[dt.date] = mapped_column(Date)
+    # JSON list of [section, label, value], in the order the comparison shows them.
+    content: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class AuditEvent(Base):

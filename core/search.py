@@ -149,7 +149,16 @@ def _to_rows(session: Session, ids: list[int]) -> tuple[LicenceRow, ...]:
     )
 
 
-def search(actor: Actor, filters: SearchFilters, page: int = 1, page_size: int = 10) -> SearchPage:
+def search(
+    actor: Actor,
+    filters: SearchFilters,
+    page: int = 1,
+    page_size: int = 10,
+    *,
+    by_latest_action: bool = False,
+) -> SearchPage:
+    """Matching licences, newest first: by creation, or by their latest action (any operation
+    of the circuit bumps `updated_at`)."""
     _check(filters)
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
     page = max(1, page)
@@ -159,9 +168,10 @@ def search(actor: Actor, filters: SearchFilters, page: int = 1, page_size: int =
         total = session.scalar(
             select(func.count()).select_from(base.limit(COUNT_CAP + 1).subquery())
         ) or 0
+        newest = Licence.updated_at if by_latest_action else Licence.created_at
         ids = list(
             session.scalars(
-                base.order_by(Licence.created_at.desc(), Licence.id.desc())
+                base.order_by(newest.desc(), Licence.id.desc())
                 .limit(page_size).offset((page - 1) * page_size)
             )
         )
@@ -170,8 +180,10 @@ def search(actor: Actor, filters: SearchFilters, page: int = 1, page_size: int =
 
 
 def latest(actor: Actor, count: int = 10, *, actioned_only: bool = False) -> SearchPage:
-    """The guide's default list: the 10 latest licences (or latest actioned ones)."""
-    return search(actor, SearchFilters(actioned_only=actioned_only), 1, count)
+    """The guide's default list: the 10 latest licences, or the 10 most recently actioned ones
+    (submitted onward, ordered by their latest action) for *Consulter*."""
+    return search(actor, SearchFilters(actioned_only=actioned_only), 1, count,
+                  by_latest_action=actioned_only)
 
 
 def all_rows(actor: Actor, filters: SearchFilters, limit: int = MAX_EXPORT_ROWS) -> list[LicenceRow]:

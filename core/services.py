@@ -9,7 +9,7 @@ the database as it was.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from core import changes as ch
 from core import reference
 from core.config import settings
 from core.database import read_session, write_session
@@ -29,12 +30,14 @@ from core.lifecycle import IMPUTED_STATUSES, SYSTEM, Action, Role, Status, check
 from core.models import (
     Document,
     GoodsLine,
+    HistoryChange,
     HistoryEvent,
     Imputation,
     ImputationLine,
     Invoice,
     Licence,
     LicenceCountry,
+    LicenceRevision,
     RegistrationCounter,
     Repatriation,
     StoredFile,
@@ -48,6 +51,7 @@ from core.views import (
     Actor,
     CountryView,
     DocumentView,
+    FieldChange,
     FileView,
     GoodsLineView,
     HistoryRow,
@@ -56,6 +60,7 @@ from core.views import (
     InvoiceView,
     LicenceDetail,
     RepatriationView,
+    RevisionComparison,
 )
 
 ZERO = Decimal("0")
@@ -91,6 +96,8 @@ def _integrity_message(exc: IntegrityError) -> DomainError:
         return ValidationFailed({"declaration_ref": "Cette déclaration est déjà imputée."})
     if "uq_repatriations_licence_ref" in text or "repatriations.licence_id" in text:
         return ValidationFailed({"bank_reference": "Cette référence bancaire est déjà enregistrée."})
+    if "visa_number" in text:
+        return ValidationFailed({"visa_number": VISA_TAKEN})
     if "licence_country" in text or "licence_countries" in text:
         return ValidationFailed({"country": "Ce pays est déjà dans la liste."})
     if "users.username" in text or "uq_users_username" in text:
@@ -98,6 +105,9 @@ def _integrity_message(exc: IntegrityError) -> DomainError:
     if "companies.ice" in text or "uq_companies_ice" in text:
         return ValidationFailed({"ice": "Cet ICE est déjà enregistré."})
     return DomainError("Enregistrement refusé : les données sont en conflit avec l'existant.")
+
+
+VISA_TAKEN = "Numéro de visa : déjà attribué à une autre licence."
 
 
 def _user(session: Session, actor: Actor) -> User:
@@ -138,7 +148,9 @@ def _event(
     action: Action,
     before: Status | None,
     details: str | None = None,
+    changes: Sequence[FieldChange] = (),
 ) -> None:
+    """The history event of an operation, with each changed field, in the caller's transaction."""
     session.add(
         HistoryEvent(
             licence_id=licence.id,
@@ -150,6 +162,8 @@ def _event(
             status_before=before,
             status_after=licence.status,
             details=details,
+            changes=[HistoryChange(position=n, label=c.label, old_value=c.old, new_value=c.new)
+                     for n, c in enumerate(changes)],
         )
     )
 
@@ -265,6 +279,19 @@ def _check_header(session: Session, data: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _header_names(session: Session) -> dict[str, dict[str, str]]:
+    """The reference lists the history names header codes with."""
+    return {
+        "customs_regime": reference.code_list(session, "regime", include_inactive=True),
+        "customs_office": reference.code_list(session, "office", include_inactive=True),
+        "payment_terms": reference.code_list(session, "payment_terms", include_inactive=True),
+    }
+
+
+def _header_of(licence: Licence) -> dict[str, Any]:
+    return {k: getattr(licence, k) for k in HEADER_FIELDS}
+
+
 def create_licence(actor: Actor, header: Mapping[str, Any]) -> LicenceDetail:
     """*Sauvegarder* on a new licence: assigns `LE-YYYY-NNNNNN` and opens the sections."""
     with _writing() as session:
@@ -279,7 +306,8 @@ def create_licence(actor: Actor, header: Mapping[str, Any]) -> LicenceDetail:
         )
         session.add(licence)
         session.flush()
-        _event(session, licence, user, Action.CREATE, None)
+        _event(session, licence, user, Action.CREATE, None,
+               changes=ch.header_changes({}, values, _header_names(session)))
         return _detail(session, licence)
 
 
@@ -289,12 +317,20 @@ def update_header(
     with _writing() as session:
         user, licence, status, _ = _act(session, actor, licence_id, expected_version, Action.EDIT)
         values = _check_header(session, header)
-        changed = [k for k, v in values.items() if getattr(licence, k) != v]
+        if values["currency"] != licence.currency and licence.invoices:
+            # Invoices are in the licence's currency: changing it would silently change them.
+            raise ValidationFailed({"currency": (
+                f"Devise : la licence a déjà {len(licence.invoices)} facture(s) en "
+                f"{licence.currency}. Retirez d'abord les factures pour changer de devise.")})
+        before = _header_of(licence)
+        changed = [k for k, v in values.items() if before[k] != v]
+        if not changed:
+            return _detail(session, licence)  # nothing changed: no event, same version
         for key in changed:
             setattr(licence, key, values[key])
         _touch(licence)
-        _event(session, licence, user, Action.EDIT, status,
-               "En-tête modifié" + (f" : {', '.join(changed)}" if changed else " (inchangé)"))
+        _event(session, licence, user, Action.EDIT, status, "En-tête modifié",
+               ch.header_changes(before, values, _header_names(session)))
         return _detail(session, licence)
 
 
@@ -312,8 +348,9 @@ def add_country(
             raise ValidationFailed({"country": "Ce pays est déjà dans la liste."})
         licence.countries.append(LicenceCountry(country_code=code))
         _touch(licence)
+        name = f"{reference.countries()[code]} ({code})"
         _event(session, licence, user, Action.EDIT, status,
-               f"Pays de destination ajouté : {reference.countries()[code]} ({code})")
+               f"Pays de destination ajouté : {name}", ch.added([(ch.COUNTRIES, name)]))
         return _detail(session, licence)
 
 
@@ -332,8 +369,10 @@ def remove_country(
         item = _child(licence.countries, country_id, "Pays")
         licence.countries.remove(item)
         _touch(licence)
+        name = f"{reference.countries().get(item.country_code, '')} ({item.country_code})"
         _event(session, licence, user, Action.EDIT, status,
-               f"Pays de destination retiré : {item.country_code}")
+               f"Pays de destination retiré : {name.strip()}",
+               ch.removed([(ch.COUNTRIES, name.strip())]))
         return _detail(session, licence)
 
 
@@ -366,7 +405,9 @@ def add_invoice(
         _checkpoint("add_invoice")
         _touch(licence)
         _event(session, licence, user, Action.EDIT, status,
-               f"Facture ajoutée : {fr_amount(value, licence.currency)} du {day:%d/%m/%Y} ({stored.file_name})")
+               f"Facture ajoutée : {fr_amount(value, licence.currency)} du {day:%d/%m/%Y} "
+               f"({stored.file_name})",
+               ch.added(ch.invoice_fields(value, licence.currency, day, stored.file_name)))
         return _detail(session, licence)
 
 
@@ -379,7 +420,10 @@ def remove_invoice(
         licence.invoices.remove(item)
         _touch(licence)
         _event(session, licence, user, Action.EDIT, status,
-               f"Facture retirée : {fr_amount(item.amount, licence.currency)} du {item.invoice_date:%d/%m/%Y}")
+               f"Facture retirée : {fr_amount(item.amount, licence.currency)} du "
+               f"{item.invoice_date:%d/%m/%Y}",
+               ch.removed(ch.invoice_fields(item.amount, licence.currency, item.invoice_date,
+                                            item.file.file_name)))
         return _detail(session, licence)
 
 
@@ -407,7 +451,8 @@ def add_document(
         )
         _touch(licence)
         _event(session, licence, user, Action.EDIT, status,
-               f"Document ajouté : {types[code]} – {text} ({stored.file_name})")
+               f"Document ajouté : {types[code]} – {text} ({stored.file_name})",
+               ch.added(ch.document_fields(types[code], text or "", day, stored.file_name)))
         return _detail(session, licence)
 
 
@@ -419,8 +464,12 @@ def remove_document(
         item = _child(licence.documents, document_id, "Document")
         licence.documents.remove(item)
         _touch(licence)
+        types = reference.code_list(session, "document_type", include_inactive=True)
         _event(session, licence, user, Action.EDIT, status,
-               f"Document retiré : {item.description}")
+               f"Document retiré : {item.description}",
+               ch.removed(ch.document_fields(types.get(item.doc_type, item.doc_type),
+                                             item.description, item.doc_date,
+                                             item.file.file_name)))
         return _detail(session, licence)
 
 
@@ -460,8 +509,17 @@ def add_goods_line(
         )
         _touch(licence)
         _event(session, licence, user, Action.EDIT, status,
-               f"Marchandise ajoutée : {text} ({tariff.code}), quantité {fr_quantity(qty)}")
+               f"Marchandise ajoutée : {text} ({tariff.code}), quantité {fr_quantity(qty)}",
+               ch.added(_goods_fields(line_no, text or "", origin, qty, weight, units, tariff)))
         return _detail(session, licence)
+
+
+def _goods_fields(line_no: int, designation: str, origin: str, quantity: Decimal,
+                  net_weight: Decimal, units: Decimal | None, tariff: TariffCode
+                  ) -> list[tuple[str, str]]:
+    origin_name = f"{reference.countries().get(origin, origin)} ({origin})"
+    return ch.goods_fields(line_no, designation, origin_name, quantity, net_weight, units,
+                           tariff.supplementary_unit, f"{tariff.code} – {tariff.description}")
 
 
 def remove_goods_line(
@@ -473,7 +531,10 @@ def remove_goods_line(
         licence.goods.remove(item)
         _touch(licence)
         _event(session, licence, user, Action.EDIT, status,
-               f"Marchandise retirée : {item.designation}")
+               f"Marchandise retirée : {item.designation}",
+               ch.removed(_goods_fields(item.line_no, item.designation, item.origin_country,
+                                        item.quantity, item.net_weight,
+                                        item.supplementary_units, item.tariff)))
         return _detail(session, licence)
 
 
@@ -494,8 +555,8 @@ def _warnings(licence: Licence) -> list[str]:
     total = sum((i.amount for i in licence.invoices), ZERO)
     if licence.invoices and total != licence.total_amount:
         return [
-            f"La somme des factures ({total} {licence.currency}) diffère du montant total "
-            f"({licence.total_amount} {licence.currency})."
+            f"La somme des factures ({fr_amount(total, licence.currency)}) diffère du montant "
+            f"total ({fr_amount(licence.total_amount, licence.currency)})."
         ]
     return []
 
@@ -534,7 +595,8 @@ def cancel_licence(
         licence.status = target
         licence.cancellation_reason = text
         _touch(licence)
-        _event(session, licence, user, Action.CANCEL, status, text)
+        _event(session, licence, user, Action.CANCEL, status, text,
+               ch.added([("Motif de l'annulation", text)]))
         return _detail(session, licence)
 
 
@@ -547,9 +609,14 @@ def request_modification(
             session, actor, licence_id, expected_version, Action.REQUEST_MODIFICATION
         )
         text = _reason(reason, "Motif de la modification")
-        if licence.imputations:  # the table already forbids it; the data must agree
+        if _active(licence.imputations) or _active(licence.repatriations):
+            # The table already forbids it; the data must agree.
             raise NotAllowed("La licence a fait l'objet d'une imputation : modification impossible.")
         details = f"Révision {licence.revision + 1} – visa {licence.visa_number} annulé : {text}"
+        changed = ch.changes([("Révision", str(licence.revision), str(licence.revision + 1)),
+                              ("Motif de la modification", "", text)])
+        changed += ch.removed(ch.visa_fields(licence.visa_number, licence.visa_date,
+                                             licence.validity_end))
         licence.status = target
         licence.revision += 1
         licence.visa_number = None
@@ -557,7 +624,7 @@ def request_modification(
         licence.validity_end = None
         licence.decided_at = None
         _touch(licence)
-        _event(session, licence, user, Action.REQUEST_MODIFICATION, status, details)
+        _event(session, licence, user, Action.REQUEST_MODIFICATION, status, details, changed)
         return _detail(session, licence)
 
 
@@ -585,7 +652,8 @@ def copy_licence(actor: Actor, licence_id: int) -> LicenceDetail:
         session.add(licence)
         session.flush()
         _event(session, licence, user, Action.COPY, None,
-               f"Copie de la licence {source.registration_number}")
+               f"Copie de la licence {source.registration_number}",
+               ch.header_changes({}, _header_of(licence), _header_names(session)))
         return _detail(session, licence)
 
 
@@ -611,7 +679,12 @@ def grant_visa(
             c.fail("validity_end", "Fin de validité : doit être postérieure à la date du visa.")
         if end > day + dt.timedelta(days=3 * 366):
             c.fail("validity_end", "Fin de validité : 3 ans au plus après le visa.")
+        if number and session.scalar(
+            select(Licence.id).where(Licence.visa_number == number, Licence.id != licence.id)
+        ):
+            c.fail("visa_number", VISA_TAKEN)  # the unique index backs this up under a race
         c.done()
+        assert number is not None
         licence.status = target
         licence.visa_number = number
         licence.visa_date = day
@@ -620,8 +693,14 @@ def grant_visa(
         licence.refusal_reason = None
         _touch(licence)
         _event(session, licence, user, Action.GRANT_VISA, status,
-               f"Visa n° {number}, valable jusqu'au {end:%d/%m/%Y}")
-        return _detail(session, licence)
+               f"Visa n° {number}, valable jusqu'au {end:%d/%m/%Y}",
+               ch.added(ch.visa_fields(number, day, end)))
+        detail = _detail(session, licence)
+        # What was visaed, kept for the comparison with a later revision.
+        session.add(LicenceRevision(licence_id=licence.id, revision=licence.revision,
+                                    visa_number=number, visa_date=day,
+                                    content=ch.snapshot(detail), created_at=utcnow()))
+        return detail
 
 
 def default_validity_end(visa_day: dt.date) -> dt.date:
@@ -646,7 +725,8 @@ def refuse_visa(actor: Actor, licence_id: int, expected_version: int, reason: st
         licence.refusal_reason = text
         licence.decided_at = utcnow()
         _touch(licence)
-        _event(session, licence, user, Action.REFUSE, status, text)
+        _event(session, licence, user, Action.REFUSE, status, text,
+               ch.added([("Motif du refus", text)]))
         return _detail(session, licence)
 
 
@@ -660,7 +740,8 @@ def send_back(actor: Actor, licence_id: int, expected_version: int, reason: str)
         licence.correction_reason = text
         licence.decided_at = utcnow()
         _touch(licence)
-        _event(session, licence, user, Action.SEND_BACK, status, text)
+        _event(session, licence, user, Action.SEND_BACK, status, text,
+               ch.added([("Motif du renvoi pour correction", text)]))
         return _detail(session, licence)
 
 
@@ -673,7 +754,7 @@ def _imputed_by_line(session: Session, licence_id: int) -> dict[int, tuple[Decim
             func.sum(ImputationLine.value),
         )
         .join(Imputation, Imputation.id == ImputationLine.imputation_id)
-        .where(Imputation.licence_id == licence_id)
+        .where(Imputation.licence_id == licence_id, Imputation.reversed_at.is_(None))
         .group_by(ImputationLine.goods_line_id)
     )
     return {
@@ -708,7 +789,7 @@ def impute(
             c.fail("declaration_date", "Date de la déclaration : antérieure au visa.")
         office = c.code("customs_office", "Bureau douanier", customs_office,
                         reference.code_list(session, "office"))
-        if ref and any(i.declaration_ref == ref for i in licence.imputations):
+        if ref and any(i.declaration_ref == ref for i in _active(licence.imputations)):
             c.fail("declaration_ref", f"La déclaration {ref} est déjà imputée sur cette licence.")
         imputed = _imputed_by_line(session, licence.id)
         goods = {g.id: g for g in licence.goods}
@@ -733,6 +814,15 @@ def impute(
                 accepted.append(ImputationLine(goods_line_id=goods_id, quantity=qty, value=value))
         if not accepted and not c.errors:
             c.fail("lines", "Indiquez une quantité à imputer sur au moins une ligne.")
+        already = sum((v for _, v in imputed.values()), ZERO)
+        adding = sum((part.value for part in accepted), ZERO)
+        if accepted and already + adding > licence.total_amount:
+            # Apurement compares the proceeds with the imputed value: beyond the licence's
+            # amount it could never be reached.
+            c.fail("lines", (
+                f"Valeur imputée : {fr_amount(already + adding, licence.currency)} dépasserait "
+                f"le montant total de la licence ({fr_amount(licence.total_amount, licence.currency)}"
+                f") ; reste imputable {fr_amount(licence.total_amount - already, licence.currency)}."))
         c.done()
         imputation = Imputation(
             licence_id=licence.id, declaration_ref=ref, declaration_date=decl_day,
@@ -740,18 +830,92 @@ def impute(
         )
         session.add(imputation)
         _checkpoint("impute")
+        before = dict(imputed)
         for part in accepted:
             q, v = imputed.get(part.goods_line_id, (ZERO, ZERO))
             imputed[part.goods_line_id] = (q + part.quantity, v + part.value)
-        done = all(imputed.get(g.id, (ZERO, ZERO))[0] >= g.quantity for g in licence.goods)
-        target = Status.FULLY_IMPUTED if done else Status.PARTIALLY_IMPUTED
-        assert target in allowed
-        licence.status = target
+        licence.status = _imputed_status(licence, imputed, allowed)
         _touch(licence)
-        total_value = sum((part.value for part in accepted), ZERO)
         _event(session, licence, user, Action.IMPUTE, status,
                f"Déclaration {ref} du {decl_day:%d/%m/%Y}, bureau {office} : "
-               f"{len(accepted)} ligne(s), valeur {fr_amount(total_value, licence.currency)}")
+               f"{len(accepted)} ligne(s), valeur {fr_amount(adding, licence.currency)}",
+               [FieldChange("Déclaration", "", f"{ref} du {decl_day:%d/%m/%Y}, bureau {office}"),
+                *_imputation_changes(licence, before, imputed)])
+        session.flush()
+        session.expire(licence, ["imputations"])
+        return _detail(session, licence)
+
+
+def _active(items: Sequence[Any]) -> list[Any]:
+    """Imputations not reversed, repatriation proofs not withdrawn."""
+    return [i for i in items
+            if getattr(i, "reversed_at", None) is None and getattr(i, "withdrawn_at", None) is None]
+
+
+def _imputed_status(
+    licence: Licence, imputed: Mapping[int, tuple[Decimal, Decimal]], allowed: tuple[Status, ...]
+) -> Status:
+    """Visée when nothing stays imputed, totale when every goods line is, else partielle."""
+    if not any(q > 0 for q, _ in imputed.values()):
+        target = Status.VISAED
+    elif all(imputed.get(g.id, (ZERO, ZERO))[0] >= g.quantity for g in licence.goods):
+        target = Status.FULLY_IMPUTED
+    else:
+        target = Status.PARTIALLY_IMPUTED
+    if target not in allowed:  # the table and the data disagree: refuse rather than guess
+        raise NotAllowed(f"Statut « {target.label} » impossible après cette opération.")
+    return target
+
+
+def _imputation_changes(
+    licence: Licence,
+    before: Mapping[int, tuple[Decimal, Decimal]],
+    after: Mapping[int, tuple[Decimal, Decimal]],
+) -> list[FieldChange]:
+    """Per goods line, the imputed quantity and value before and after; then the licence's."""
+    cur = licence.currency
+    triples = []
+    for g in licence.goods:
+        q0, v0 = before.get(g.id, (ZERO, ZERO))
+        q1, v1 = after.get(g.id, (ZERO, ZERO))
+        triples += [(f"Marchandise {g.line_no} – Quantité imputée", fr_quantity(q0),
+                     fr_quantity(q1)),
+                    (f"Marchandise {g.line_no} – Valeur imputée", fr_amount(v0, cur),
+                     fr_amount(v1, cur))]
+    total0 = sum((v for _, v in before.values()), ZERO)
+    total1 = sum((v for _, v in after.values()), ZERO)
+    triples.append(("Valeur imputée de la licence", fr_amount(total0, cur), fr_amount(total1, cur)))
+    return ch.changes(triples)
+
+
+def reverse_imputation(
+    actor: Actor, licence_id: int, expected_version: int, imputation_id: int, reason: str
+) -> LicenceDetail:
+    """Customs reverses a mistaken imputation: it stays on record (who, when, why) and out of
+    every sum; quantities and values go back to the licence and its status is recomputed."""
+    with _writing() as session:
+        user, licence, status, allowed = _act(
+            session, actor, licence_id, expected_version, Action.REVERSE_IMPUTATION
+        )
+        text = _reason(reason, "Motif de l'annulation de l'imputation")
+        imputation = _child(licence.imputations, imputation_id, "Imputation")
+        if imputation.reversed_at is not None:
+            raise ValidationFailed({"imputation": (
+                f"L'imputation {imputation.declaration_ref} est déjà annulée.")})
+        before = _imputed_by_line(session, licence.id)
+        imputation.reversed_at = utcnow()
+        imputation.reversed_by_id = user.id
+        imputation.reversal_reason = text
+        session.flush()
+        after = _imputed_by_line(session, licence.id)
+        licence.status = _imputed_status(licence, after, allowed)
+        _touch(licence)
+        _event(session, licence, user, Action.REVERSE_IMPUTATION, status,
+               f"Déclaration {imputation.declaration_ref} annulée : {text}",
+               [FieldChange("Déclaration annulée", f"{imputation.declaration_ref} du "
+                            f"{imputation.declaration_date:%d/%m/%Y}", ""),
+                FieldChange("Motif de l'annulation de l'imputation", "", text),
+                *_imputation_changes(licence, before, after)])
         session.flush()
         session.expire(licence, ["imputations"])
         return _detail(session, licence)
@@ -778,18 +942,59 @@ def record_repatriation(
         day = c.date("repatriation_date", "Date du rapatriement", repatriation_date, today=today())
         ref = c.text("bank_reference", "Référence bancaire", bank_reference, max_len=60)
         ref = ref.upper() if ref else ref
-        if ref and any(r.bank_reference == ref for r in licence.repatriations):
+        if ref and any(r.bank_reference == ref for r in _active(licence.repatriations)):
             c.fail("bank_reference", f"La référence {ref} est déjà enregistrée sur cette licence.")
         c.done()
         stored = _store(session, file_name, data, "file")
+        _, repatriated = settlement_position(session, licence)
         session.add(
             Repatriation(licence_id=licence.id, amount=value, repatriation_date=day,
                          bank_reference=ref, file_id=stored.id, created_by_id=user.id,
                          created_at=utcnow())
         )
         _touch(licence)
+        cur = licence.currency
         _event(session, licence, user, Action.RECORD_REPATRIATION, status,
-               f"Rapatriement {ref} du {day:%d/%m/%Y} : {fr_amount(value, licence.currency)}")
+               f"Rapatriement {ref} du {day:%d/%m/%Y} : {fr_amount(value, cur)}",
+               [FieldChange("Justificatif de rapatriement", "",
+                            f"{ref} du {day:%d/%m/%Y} : {fr_amount(value, cur)} "
+                            f"({stored.file_name})"),
+                FieldChange("Montant rapatrié", fr_amount(repatriated, cur),
+                            fr_amount(repatriated + value, cur))])
+        session.flush()
+        session.expire(licence, ["repatriations"])
+        return _detail(session, licence)
+
+
+def withdraw_repatriation(
+    actor: Actor, licence_id: int, expected_version: int, repatriation_id: int, reason: str
+) -> LicenceDetail:
+    """The bank withdraws a proof recorded by mistake (before *Apurée*): kept on record with
+    who, when and why, out of the repatriated amount from now on."""
+    with _writing() as session:
+        user, licence, status, (target,) = _act(
+            session, actor, licence_id, expected_version, Action.WITHDRAW_REPATRIATION
+        )
+        text = _reason(reason, "Motif du retrait")
+        proof = _child(licence.repatriations, repatriation_id, "Justificatif")
+        if proof.withdrawn_at is not None:
+            raise ValidationFailed({"repatriation": (
+                f"Le justificatif {proof.bank_reference} est déjà retiré.")})
+        _, repatriated = settlement_position(session, licence)
+        proof.withdrawn_at = utcnow()
+        proof.withdrawn_by_id = user.id
+        proof.withdrawal_reason = text
+        licence.status = target
+        _touch(licence)
+        cur = licence.currency
+        _event(session, licence, user, Action.WITHDRAW_REPATRIATION, status,
+               f"Justificatif {proof.bank_reference} retiré : {text}",
+               [FieldChange("Justificatif de rapatriement",
+                            f"{proof.bank_reference} du {proof.repatriation_date:%d/%m/%Y} : "
+                            f"{fr_amount(proof.amount, cur)}", ""),
+                FieldChange("Motif du retrait", "", text),
+                FieldChange("Montant rapatrié", fr_amount(repatriated, cur),
+                            fr_amount(repatriated - proof.amount, cur))])
         session.flush()
         session.expire(licence, ["repatriations"])
         return _detail(session, licence)
@@ -800,7 +1005,7 @@ def settlement_position(session: Session, licence: Licence) -> tuple[Decimal, De
     imputed = sum((v for _, v in _imputed_by_line(session, licence.id).values()), ZERO)
     repatriated = session.scalar(
         select(func.coalesce(func.sum(Repatriation.amount), 0)).where(
-            Repatriation.licence_id == licence.id
+            Repatriation.licence_id == licence.id, Repatriation.withdrawn_at.is_(None)
         )
     )
     return imputed, Decimal(str(repatriated)).quantize(Decimal("0.01"))
@@ -870,7 +1075,7 @@ def history(actor: Actor, licence_id: int) -> list[HistoryRow]:
         licence = _load(session, user, licence_id)
         events = session.scalars(
             select(HistoryEvent).where(HistoryEvent.licence_id == licence.id)
-            .order_by(HistoryEvent.id)
+            .order_by(HistoryEvent.id).options(selectinload(HistoryEvent.changes))
         )
         return [
             HistoryRow(
@@ -878,9 +1083,35 @@ def history(actor: Actor, licence_id: int) -> list[HistoryRow]:
                 action_label=Action(e.action).label,
                 status_before=Status(e.status_before) if e.status_before else None,
                 status_after=Status(e.status_after), details=e.details,
+                changes=tuple(FieldChange(c.label, c.old_value, c.new_value)
+                              for c in e.changes),
             )
             for e in events
         ]
+
+
+def compare_revisions(actor: Actor, licence_id: int) -> RevisionComparison | None:
+    """The licence as it is now beside the last revision the MCE visaed, field by field; None
+    when no earlier revision was visaed (nothing to compare with)."""
+    _expire_before_read()
+    with read_session() as session:
+        user = _user(session, actor)
+        licence = _load(session, user, licence_id)
+        visaed = session.scalars(
+            select(LicenceRevision)
+            .where(LicenceRevision.licence_id == licence.id,
+                   LicenceRevision.revision < licence.revision)
+            .order_by(LicenceRevision.revision.desc()).limit(1)
+        ).first()
+        if visaed is None:
+            return None
+        detail = _detail(session, licence)
+        return RevisionComparison(
+            registration_number=detail.registration_number, visaed_revision=visaed.revision,
+            current_revision=detail.revision, visa_number=visaed.visa_number,
+            visa_date=visaed.visa_date,
+            fields=ch.compare(visaed.content, ch.licence_fields(detail)),
+        )
 
 
 def file_content(actor: Actor, licence_id: int, file_id: int) -> tuple[str, bytes]:
@@ -934,7 +1165,9 @@ def _detail(session: Session, licence: Licence) -> LicenceDetail:
     imputed = _imputed_by_line(session, lic.id)
     usernames = dict(session.execute(select(User.id, User.username).where(
         User.id.in_({lic.created_by_id} | {i.created_by_id for i in lic.imputations}
-                    | {r.created_by_id for r in lic.repatriations})
+                    | {i.reversed_by_id for i in lic.imputations if i.reversed_by_id}
+                    | {r.created_by_id for r in lic.repatriations}
+                    | {r.withdrawn_by_id for r in lic.repatriations if r.withdrawn_by_id})
     )).all())
     line_numbers = {g.id: g.line_no for g in lic.goods}
     copied = (
@@ -990,12 +1223,19 @@ def _detail(session: Session, licence: Licence) -> LicenceDetail:
                 lines=tuple(ImputationLineView(x.goods_line_id,
                                                line_numbers.get(x.goods_line_id, 0),
                                                x.quantity, x.value) for x in i.lines),
+                reversed_at=i.reversed_at,
+                reversed_by=usernames.get(i.reversed_by_id) if i.reversed_by_id else None,
+                reversal_reason=i.reversal_reason,
             )
             for i in lic.imputations
         ),
         repatriations=tuple(
             RepatriationView(r.id, r.amount, r.repatriation_date, r.bank_reference, r.created_at,
-                             usernames.get(r.created_by_id, ""), _file(r.file))
+                             usernames.get(r.created_by_id, ""), _file(r.file),
+                             withdrawn_at=r.withdrawn_at,
+                             withdrawn_by=(usernames.get(r.withdrawn_by_id)
+                                           if r.withdrawn_by_id else None),
+                             withdrawal_reason=r.withdrawal_reason)
             for r in lic.repatriations
         ),
         missing=tuple(missing_items(lic)),

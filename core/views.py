@@ -97,6 +97,14 @@ class ImputationView:
     created_at: dt.datetime
     created_by: str
     lines: tuple[ImputationLineView, ...]
+    # A mistaken imputation reversed by customs stays on record, out of every sum.
+    reversed_at: dt.datetime | None = None
+    reversed_by: str | None = None
+    reversal_reason: str | None = None
+
+    @property
+    def is_reversed(self) -> bool:
+        return self.reversed_at is not None
 
     @property
     def total_value(self) -> Decimal:
@@ -112,6 +120,14 @@ class RepatriationView:
     created_at: dt.datetime
     created_by: str
     file: FileView
+    # A proof withdrawn by the bank stays on record, out of every sum.
+    withdrawn_at: dt.datetime | None = None
+    withdrawn_by: str | None = None
+    withdrawal_reason: str | None = None
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
 
 @dataclass(frozen=True)
@@ -166,11 +182,11 @@ class LicenceDetail:
 
     @property
     def imputed_value(self) -> Decimal:
-        return sum((i.total_value for i in self.imputations), Decimal("0"))
+        return sum((i.total_value for i in self.imputations if not i.is_reversed), Decimal("0"))
 
     @property
     def repatriated_amount(self) -> Decimal:
-        return sum((r.amount for r in self.repatriations), Decimal("0"))
+        return sum((r.amount for r in self.repatriations if not r.is_withdrawn), Decimal("0"))
 
     @property
     def is_complete(self) -> bool:
@@ -216,8 +232,26 @@ class SearchPage:
 
 
 @dataclass(frozen=True)
+class FieldChange:
+    """One changed field of a history event: French label, old and new value as shown."""
+
+    label: str
+    old: str
+    new: str
+
+    @property
+    def text(self) -> str:
+        """« Montant total : 10 000,00 → 12 500,00 EUR » ; an addition or a removal reads as such."""
+        if not self.old:
+            return f"{self.label} : {self.new} (ajout)"
+        if not self.new:
+            return f"{self.label} : {self.old} (retrait)"
+        return f"{self.label} : {self.old} → {self.new}"
+
+
+@dataclass(frozen=True)
 class HistoryRow:
-    occurred_at: dt.datetime
+    occurred_at: dt.datetime  # naive UTC, as stored
     username: str
     role: str
     action: str
@@ -225,6 +259,35 @@ class HistoryRow:
     status_before: Status | None
     status_after: Status
     details: str | None
+    changes: tuple[FieldChange, ...] = ()
+
+
+@dataclass(frozen=True)
+class ComparedField:
+    """One line of the side-by-side comparison of a new revision with the visaed one."""
+
+    section: str
+    label: str
+    visaed: str
+    current: str
+
+    @property
+    def changed(self) -> bool:
+        return self.visaed != self.current
+
+
+@dataclass(frozen=True)
+class RevisionComparison:
+    registration_number: str
+    visaed_revision: int
+    current_revision: int
+    visa_number: str | None
+    visa_date: dt.date | None
+    fields: tuple[ComparedField, ...]
+
+    @property
+    def changed(self) -> tuple[ComparedField, ...]:
+        return tuple(f for f in self.fields if f.changed)
 
 
 @dataclass(frozen=True)

@@ -158,4 +158,4 @@ def complete_draft(actor: Actor, *, quantity: str = "100", lines: int = 1) -> Li
 def visaed(actors: dict[str, Actor], **kwargs: Any) -> LicenceDetail:
     lic = complete_draft(actors["exportateur"], **kwargs)
     lic = services.submit_for_visa(actors["exportateur"], lic.id, lic.version)
-    return services.grant_visa(actors["mce"], lic.id, lic.version, "V-2026-0001")
+    return services.grant_visa(actors["mce"], lic.id, lic.version, f"V-2026-{lic.id:04d}")

@@ -17,7 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from core.database import alembic_config, dispose_engines, get_engine, upgrade
 from core.models import Base
 
-TRIGGERS = {"history_events_no_update", "history_events_no_delete"}
+TRIGGERS = {f"{table}_no_{verb}" for table in ("history_events", "history_changes",
+                                               "licence_revisions") for verb in ("update", "delete")}
 
 
 @pytest.fixture
@@ -121,3 +122,42 @@ def test_history_triggers_exist_and_refuse_changes(fresh_url: str) -> None:
     with get_engine(fresh_url).connect() as conn:
         assert conn.execute(text("SELECT action, details FROM history_events")).all() == [
             ("CREER", None)]
+
+    # The field-level changes are append-only the same way.
+    with get_engine(fresh_url).begin() as conn:
+        conn.exec_driver_sql("INSERT INTO history_changes (event_id, position, label, old_value, "
+                             "new_value) VALUES (1, 0, 'Montant total', '10,00 EUR', '12,00 EUR')")
+    for sql in ("UPDATE history_changes SET new_value = 'x'", "DELETE FROM history_changes"):
+        with pytest.raises(Exception, match="append-only"), get_engine(fresh_url).begin() as conn:
+            conn.exec_driver_sql(sql)
+    with get_engine(fresh_url).connect() as conn:
+        assert conn.execute(text("SELECT new_value FROM history_changes")).all() == [
+            ("12,00 EUR",)]
+
+
+def test_upgrade_keeps_licences_sharing_a_visa_number(fresh_url: str) -> None:
+    """Before 0004 nothing refused a visa number twice: the upgrade keeps both licences and
+    makes the second number distinct, then the database refuses a new duplicate."""
+    command.upgrade(alembic_config(fresh_url), "0003")
+    with get_engine(fresh_url).begin() as conn:
+        conn.exec_driver_sql("INSERT INTO companies (id, name, ice, active, created_at) "
+                             "VALUES (1, 'Atlas', '001524875000012', 1, '2026-01-01')")
+        conn.exec_driver_sql(
+            "INSERT INTO users (id, username, full_name, email, password_hash, role, company_id, "
+            "active, failed_attempts, created_at) VALUES (1, 'u', 'U', '', 'x', 'exportateur', 1, "
+            "1, 0, '2026-01-01')")
+        for n in (1, 2, 3):
+            conn.exec_driver_sql(
+                "INSERT INTO licences (id, registration_number, category, company_id, "
+                "total_amount, currency, customs_regime, customs_office, payment_terms, incoterm, "
+                "status, version, revision, created_by_id, created_at, updated_at, visa_number) "
+                f"VALUES ({n}, 'LE-2026-00000{n}', 'LE', 1, 10, 'EUR', 'EXPDEF', '300', 'VF', "
+                f"'FOB', 'VISEE', 1, 0, 1, '2026-01-01', '2026-01-01', "
+                f"{'NULL' if n == 3 else repr('V-1')})")
+    dispose_engines()
+    upgrade(fresh_url)
+    with get_engine(fresh_url).connect() as conn:
+        assert conn.execute(text("SELECT id, visa_number FROM licences ORDER BY id")).all() == [
+            (1, "V-1"), (2, "V-1-2"), (3, None)]
+    with pytest.raises(IntegrityError), get_engine(fresh_url).begin() as conn:
+        conn.exec_driver_sql("UPDATE licences SET visa_number = 'V-1' WHERE id = 3")

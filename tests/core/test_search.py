@@ -28,7 +28,7 @@ from core.models import Licence, RegistrationCounter, TariffCode
 from core.reference import code_list
 from core.search import all_rows, conditions, latest, search
 from core.views import Actor, LicenceRow, SearchFilters, SearchPage
-from tests.conftest import PG_URL, _pg_admin
+from tests.conftest import PG_URL, _pg_admin, complete_draft
 
 
 @dataclass(frozen=True)
@@ -367,14 +367,30 @@ def test_counterparties_never_see_drafts(world: World, who: str) -> None:
 
 
 def test_latest_actioned_only(world: World) -> None:
+    # Consulter's default list: ordered by the latest action (the world's actions ran in the
+    # order a2 submitted, a3 visaed, ..., b2 submitted, b3 visaed), not by creation date.
     exp = latest(world.actors["exportateur"], 10, actioned_only=True)
-    assert world.names(exp) == ["a2", "a3"]  # the sent-back draft a4 was submitted once: not shown
+    assert world.names(exp) == ["a3", "a2"]  # the sent-back draft a4 was submitted once: not shown
     assert all(r.status != Status.DRAFT and r.submitted_at is not None for r in exp.rows)
     assert world.names(latest(world.actors["exportateur"], 10)) == ["a4", "a2", "a3", "a1"]
     assert world.names(latest(world.actors["analyste"], 10, actioned_only=True)) == [
-        "b2", "a2", "b3", "a3"]
+        "b3", "b2", "a3", "a2"]
     two = latest(world.actors["mce"], 2, actioned_only=True)
-    assert world.names(two) == ["b2", "a2"] and two.total == 4
+    assert world.names(two) == ["b3", "b2"] and two.total == 4
+
+
+def test_latest_actioned_follows_the_latest_action(actors: dict[str, Actor]) -> None:
+    """An old licence acted on now comes first in Consulter, whatever its creation date."""
+    exp, mce = actors["exportateur"], actors["mce"]
+    first = complete_draft(exp)
+    first = services.submit_for_visa(exp, first.id, first.version)
+    second = complete_draft(exp)
+    second = services.submit_for_visa(exp, second.id, second.version)
+    assert [r.id for r in latest(mce, 10, actioned_only=True).rows] == [second.id, first.id]
+    services.grant_visa(mce, first.id, first.version, "V-OLD-1")  # the older one acted on
+    assert [r.id for r in latest(mce, 10, actioned_only=True).rows] == [first.id, second.id]
+    # Gestion's list stays by creation date
+    assert [r.id for r in latest(exp, 10).rows] == [second.id, first.id]
 
 
 def test_all_rows(world: World) -> None:

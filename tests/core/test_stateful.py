@@ -191,7 +191,7 @@ class LicenceMachine(RuleBasedStateMachine):
         actor = self.users[by]
         ok = m.status == "SOUMISE" and by == "mce"
         calls = {
-            "grant": lambda: services.grant_visa(actor, lid, m.version, "V-1"),
+            "grant": lambda: services.grant_visa(actor, lid, m.version, f"V-{lid}"),
             "refuse": lambda: services.refuse_visa(actor, lid, m.version, "Non conforme"),
             "send_back": lambda: services.send_back(actor, lid, m.version, "À corriger"),
         }
