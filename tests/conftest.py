@@ -141,9 +141,10 @@ def first_tariff() -> str:
     return code
 
 
-def complete_draft(actor: Actor, *, quantity: str = "100", lines: int = 1) -> LicenceDetail:
+def complete_draft(actor: Actor, *, quantity: str = "100", lines: int = 1,
+                   currency: str = "EUR") -> LicenceDetail:
     """A draft with one country, one invoice and `lines` goods lines: ready to submit."""
-    lic = services.create_licence(actor, header())
+    lic = services.create_licence(actor, header(currency=currency))
     lic = services.add_country(actor, lic.id, lic.version, "FR")
     lic = services.add_invoice(actor, lic.id, lic.version, "12500.50", dt.date(2026, 1, 15),
                                "facture.pdf", tiny_pdf(["Facture"]))

@@ -226,7 +226,7 @@ def test_customs_worklist_valid_licences_with_their_balances(actors: dict[str, A
     assert (p.imputation_count, p.imputed_value) == (1, Decimal("0.30"))
     assert (f.status, f.lines_open, f.imputation_count, f.imputed_value) == (
         Status.VISAED, 2, 0, Decimal("0"))
-    assert f.visa_number == "V-2026-0001"
+    assert f.visa_number == f"V-2026-{fresh.id:04d}"
     found = circuit.customs_worklist(actors["douane"], fresh.registration_number.lower())
     assert [r.id for r in found.rows] == [fresh.id]
     with pytest.raises(ValidationFailed) as info:

@@ -35,8 +35,7 @@ def _world(actors: dict[str, Actor]) -> None:
     """A visaed EUR licence, a submitted USD one, a draft of each company."""
     exp, exp2 = actors["exportateur"], actors["exportateur2"]
     visaed(actors)
-    usd = complete_draft(exp2)
-    usd = services.update_header(exp2, usd.id, usd.version, header(currency="USD"))
+    usd = complete_draft(exp2, currency="USD")
     services.submit_for_visa(exp2, usd.id, usd.version)
     services.create_licence(exp, header())
     services.create_licence(exp2, header(currency="GBP"))
