@@ -95,6 +95,8 @@ class _Batch:
 
 INSERT_ORDER = (StoredFile, Licence, LicenceCountry, Invoice, Document, GoodsLine, Imputation,
                 ImputationLine, Repatriation, HistoryEvent)
+# Tables whose ids the seed assigns itself (see `_Ids`).
+OWN_IDS = (StoredFile, Licence, GoodsLine, Imputation)
 
 
 def ensure_demo_accounts(rounds: int = 12) -> dict[str, int]:
@@ -179,6 +181,13 @@ def _flush(batch: _Batch, ctx: _Context) -> None:
                 conn.execute(model.__table__.insert(), rows)  # type: ignore[attr-defined]
         for year, value in ctx.counters.items():
             session.merge(RegistrationCounter(year=year, last_value=value))
+        if conn.dialect.name == "postgresql":
+            # Ids given explicitly do not move PostgreSQL's sequences: without this, the next
+            # licence, goods line, file or imputation the services create collides with the demo.
+            for model in OWN_IDS:
+                table = model.__table__.name  # type: ignore[attr-defined]
+                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                  f"(SELECT MAX(id) FROM {table}))"))
 
 
 class _Context:
