@@ -24,6 +24,7 @@ from core.errors import NotAllowed, NotFound, ValidationFailed
 from core.lifecycle import ROLE_LABELS, Role
 from core.models import AuditEvent, Company, Licence, ReferenceItem, User, utcnow
 from core.services import _user, _writing
+from core.text import LOCAL_TIME_LABEL, fr_datetime
 from core.validation import Checker
 from core.views import Actor
 
@@ -301,7 +302,7 @@ def unlock_user(actor: Actor, user_id: int) -> None:
     with _writing() as session:
         admin = _admin(session, actor)
         user = _target(session, user_id)
-        was = (f"verrouillé jusqu'au {user.locked_until:%d/%m/%Y %H:%M} UTC"
+        was = (f"verrouillé jusqu'au {fr_datetime(user.locked_until)} ({LOCAL_TIME_LABEL})"
                if user.locked_until and user.locked_until > utcnow()
                else f"{user.failed_attempts or 0} échec(s)")
         user.failed_attempts, user.first_failure_at, user.locked_until = 0, None, None

@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
-from core import exports, reference, search
+from core import exports, reference, search, text
 from core.database import read_session
 from core.errors import NotAllowed, ValidationFailed
 from core.lifecycle import Action, Role, Status
@@ -55,6 +55,7 @@ from core.models import (
     Company,
     GoodsLine,
     HistoryEvent,
+    Imputation,
     ImputationLine,
     Licence,
     LicenceCountry,
@@ -82,8 +83,6 @@ HOURS_PLACES = 2
 EXPORT_CHUNK = 5_000
 MAX_EXPORT_ROWS = search.MAX_EXPORT_ROWS
 CHAPTER = re.compile(r"\d{2}")
-MONTHS_FR = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.",
-             "nov.", "déc.")
 
 
 # ------------------------------------------------------------------ filters
@@ -549,7 +548,8 @@ def _rates(scope: _Scope, by_status: tuple[StatusCount, ...] | None = None) -> R
     imputed = s.scalar(
         select(_exact_sum(scope, ImputationLine.quantity, 3))
         .join(GoodsLine, GoodsLine.id == ImputationLine.goods_line_id)
-        .where(GoodsLine.licence_id.in_(imputed_ids))
+        .join(Imputation, Imputation.id == ImputationLine.imputation_id)
+        .where(GoodsLine.licence_id.in_(imputed_ids), Imputation.reversed_at.is_(None))
     )
     partially = counts.get(Status.PARTIALLY_IMPUTED, 0)
     fully = counts.get(Status.FULLY_IMPUTED, 0)
@@ -696,8 +696,7 @@ def data_version(actor: Actor) -> tuple[int, dt.date]:
 # ------------------------------------------------------------------ months
 def month_label(month: str) -> str:
     """'2026-03' -> 'mars 2026'."""
-    year, number = month.split("-")
-    return f"{MONTHS_FR[int(number) - 1]} {year}"
+    return text.fr_month(month)
 
 
 def month_range(first: str, last: str) -> list[str]:
@@ -750,7 +749,7 @@ def describe_filters(f: DashboardFilters, offices: dict[str, str] | None = None,
                      companies: dict[int, str] | None = None) -> list[tuple[str, str]]:
     """The filters in French, for the screen and the export."""
     def day(d: dt.date | None) -> str:
-        return exports.fr_date(d) if d else "…"
+        return text.fr_date(d, empty="…")
 
     out = [("Période (date de soumission)",
             "toutes" if not (f.submitted_from or f.submitted_to)
@@ -797,8 +796,8 @@ def _sheets(d: Dashboard, filters_text: list[tuple[str, str]]) -> list[_Sheet]:
     sheets = [
         _Sheet("Synthèse", "Tableau de bord des licences d'exportation",
                (_C("Indicateur"), _C("Valeur"), _C("Unité")), summary,
-               f"Généré le {exports.fr_datetime(d.generated_at)} (UTC). Filtres et indicateurs "
-               "clés ; les taux sont des fractions (0,25 = 25 %)."),
+               f"Généré le {text.fr_datetime(d.generated_at)} ({text.LOCAL_TIME_LABEL}). "
+               "Filtres et indicateurs clés ; les taux sont des fractions (0,25 = 25 %)."),
         _Sheet("Par statut", "Licences par statut",
                (_C("Statut"), _C("Licences", COUNT_FORMAT), _C("Part", PERCENT_FORMAT)),
                [[s.label, _n(s.count), _n(ratio(s.count, total))] for s in d.by_status]),
@@ -847,7 +846,8 @@ def _sheets(d: Dashboard, filters_text: list[tuple[str, str]]) -> list[_Sheet]:
                 _C("Fin de validité", exports.DATE_FORMAT), _C("Jours restants", COUNT_FORMAT)),
                [[e.registration_number, e.company_name, e.status.label, e.validity_end,
                  _n(e.days_left)] for e in d.near_expiry.rows],
-               f"{d.near_expiry.total} licence(s) ; la liste s'arrête à {NEAR_EXPIRY_LIMIT}."
+               f"{text.fr_count(d.near_expiry.total)} licence(s) ; la liste s'arrête à "
+               f"{text.fr_count(NEAR_EXPIRY_LIMIT)}."
                if d.near_expiry.total > len(d.near_expiry.rows) else ""),
     ]
     return sheets

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from core.text import fr_amount, fr_quantity
+from core.text import fr_amount, fr_date, fr_quantity
 from core.views import ComparedField, FieldChange, GoodsLineView, LicenceDetail
 
 HEADER_LABELS: Mapping[str, str] = {
@@ -38,7 +38,7 @@ VISA = "Visa MCE"
 
 
 def day(value: dt.date | None) -> str:
-    return f"{value:%d/%m/%Y}" if value else ""
+    return fr_date(value)
 
 
 def changes(triples: Iterable[tuple[str, str, str]]) -> list[FieldChange]:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from core.database import read_session
 from core.errors import NotAllowed, ValidationFailed
-from core.lifecycle import IMPUTED_STATUSES, Action, Role, Status
+from core.lifecycle import IMPUTED_STATUSES, TRANSITIONS, Action, Role, Status
 from core.models import (
     Company,
     GoodsLine,
@@ -49,6 +49,9 @@ MILLI = Decimal("0.001")
 DECISIONS: tuple[Action, ...] = (Action.GRANT_VISA, Action.REFUSE, Action.SEND_BACK)
 CUSTOMS_STATUSES = (Status.VISAED, Status.PARTIALLY_IMPUTED)
 BANK_STATUSES = tuple(s for s in Status if s in IMPUTED_STATUSES)
+# Where customs may reverse a mistaken imputation: asked of the lifecycle table.
+REVERSIBLE_STATUSES = tuple(
+    s for s in Status if (s, Action.REVERSE_IMPUTATION) in TRANSITIONS)
 
 
 # ------------------------------------------------------------------ returned data
@@ -354,19 +357,31 @@ def mce_decisions(
 
 # ------------------------------------------------------------------ customs
 def customs_worklist(
-    actor: Actor, number: str | None = None, page: int = 1, page_size: int = 20
+    actor: Actor,
+    number: str | None = None,
+    page: int = 1,
+    page_size: int = 20,
+    *,
+    corrections: bool = False,
 ) -> Page[CustomsRow]:
-    """Visaed or partially imputed licences still valid, the nearest validity end first."""
+    """Visaed or partially imputed licences still valid, the nearest validity end first.
+
+    With `corrections`, the licences whose imputations customs may still reverse instead:
+    partially or totally imputed, whatever their validity (a mistake found late is still one).
+    """
     number_where = _number_condition(number)
     page, page_size = _paging(page, page_size)
     _expire_before_read()
     day = today()
     with read_session() as session:
         user = _require(session, actor, {Role.CUSTOMS})
-        base = select(Licence.id).where(
-            visibility(user), Licence.status.in_([s.value for s in CUSTOMS_STATUSES]),
-            Licence.validity_end >= day, *number_where,
-        )
+        scope: list[ColumnElement[bool]]
+        if corrections:
+            scope = [Licence.status.in_([s.value for s in REVERSIBLE_STATUSES])]
+        else:
+            scope = [Licence.status.in_([s.value for s in CUSTOMS_STATUSES]),
+                     Licence.validity_end >= day]
+        base = select(Licence.id).where(visibility(user), *scope, *number_where)
         total = _count(session, base)
         rows = session.execute(
             select(Licence.id, Licence.registration_number, Licence.status, Licence.version,

@@ -24,36 +24,27 @@ from openpyxl.utils import get_column_letter
 
 from core.lifecycle import ROLE_LABELS, STATUS_COLOURS, SYSTEM, Role, Status
 from core.reference import INCOTERMS, currencies
-from core.text import fr_amount, fr_number
-from core.views import GoodsLineView, HistoryRow, LicenceDetail, LicenceRow
+from core.text import (
+    LOCAL_TIME_LABEL,
+    fr_amount,
+    fr_date,
+    fr_datetime,
+    fr_number,
+    fr_quantity,
+    fr_time,
+    local_naive,
+    utc_naive,
+    with_local_time,
+)
+from core.views import FieldChange, GoodsLineView, HistoryRow, LicenceDetail, LicenceRow
 
 DASH = "—"
 HELPDESK = "HelpDesk PortNet : (+212) 5 20 473 100 — reclamation.portnet.ma"
 CATEGORY_LABELS = {"LE": "Licence d'Exportation"}
 
 # ---------------------------------------------------------------------------------------------
-# Formatting shared by every export
+# Formatting shared by every export (the notation itself is core.text's)
 # ---------------------------------------------------------------------------------------------
-
-
-def to_utc_naive(value: dt.datetime) -> dt.datetime:
-    """UTC wall time without tzinfo: SQLite gives naive UTC, PostgreSQL aware datetimes."""
-    if value.tzinfo is None:
-        return value
-    return value.astimezone(dt.UTC).replace(tzinfo=None)
-
-
-def fr_date(value: dt.date | dt.datetime | None) -> str:
-    """dd/mm/yyyy, or "" for None."""
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        value = to_utc_naive(value)
-    return value.strftime("%d/%m/%Y")
-
-
-def fr_datetime(value: dt.datetime | None) -> str:
-    return "" if value is None else to_utc_naive(value).strftime("%d/%m/%Y %H:%M")
 
 
 def role_label(role: str) -> str:
@@ -92,13 +83,17 @@ class _Column:
     wrap: bool = False
 
 
+# Times go to Excel as Moroccan wall time (a cell holds no time zone), hence the labelled titles.
 HISTORY_COLUMNS = (
-    _Column("Date (UTC)", DATETIME_FORMAT),
+    _Column(with_local_time("Date"), DATETIME_FORMAT),
     _Column("Utilisateur"),
     _Column("Profil"),
     _Column("Action"),
     _Column("Statut avant"),
     _Column("Statut après"),
+    _Column("Champ"),
+    _Column("Ancienne valeur", wrap=True),
+    _Column("Nouvelle valeur", wrap=True),
     _Column("Motif / détails", wrap=True),
 )
 
@@ -111,21 +106,30 @@ SEARCH_COLUMNS = (
     _Column("Devise"),
     _Column("Régime douanier"),
     _Column("Bureau douanier"),
-    _Column("Créée le", DATETIME_FORMAT),
-    _Column("Soumise le", DATETIME_FORMAT),
+    _Column(with_local_time("Créée le"), DATETIME_FORMAT),
+    _Column(with_local_time("Soumise le"), DATETIME_FORMAT),
     _Column("Fin de validité", DATE_FORMAT),
 )
 
 
-def _history_values(row: HistoryRow) -> list[Value]:
+def _history_values(row: HistoryRow) -> list[list[Value]]:
+    """One spreadsheet row per changed field, the event's own columns repeated on each; an
+    event without field changes keeps one row with the change columns empty."""
+    changes: tuple[FieldChange | None, ...] = row.changes or (None,)
     return [
-        to_utc_naive(row.occurred_at),
-        row.username,
-        role_label(row.role),
-        row.action_label,
-        row.status_before.label if row.status_before else None,
-        row.status_after.label,
-        row.details or None,
+        [
+            row.occurred_at,
+            row.username,
+            role_label(row.role),
+            row.action_label,
+            row.status_before.label if row.status_before else None,
+            row.status_after.label,
+            change.label if change else None,
+            (change.old or None) if change else None,
+            (change.new or None) if change else None,
+            row.details or None,
+        ]
+        for change in changes
     ]
 
 
@@ -139,8 +143,8 @@ def _licence_values(row: LicenceRow) -> list[Value]:
         row.currency,
         row.customs_regime,
         row.customs_office,
-        to_utc_naive(row.created_at),
-        to_utc_naive(row.submitted_at) if row.submitted_at else None,
+        row.created_at,
+        row.submitted_at,
         row.validity_end,
     ]
 
@@ -153,7 +157,7 @@ def _display_width(value: Value) -> int:
     if isinstance(value, dt.date):
         return 10
     if isinstance(value, Decimal):
-        return len(f"{value:,.2f}")
+        return len(fr_number(value))
     return max(len(line) for line in value.split("\n"))
 
 
@@ -230,7 +234,10 @@ class _SheetWriter:
 
 
 def _xlsx_value(value: Value) -> Value:
-    """Excel refuses control characters in text."""
+    """Excel refuses control characters in text, and a cell holds no time zone: a stored time
+    (UTC) goes in as Moroccan wall time, under a column titled with `with_local_time`."""
+    if isinstance(value, dt.datetime):
+        return local_naive(value)
     return _ILLEGAL_XLSX.sub(" ", value) if isinstance(value, str) else value
 
 
@@ -242,7 +249,7 @@ def history_xlsx(registration_number: str, rows: Sequence[HistoryRow]) -> bytes:
     """The licence's history as an .xlsx file, sheet « Historique »."""
     writer = _SheetWriter("Historique", HISTORY_COLUMNS)
     title = f"Historique de la Licence d'Exportation {registration_number}"
-    return writer.write(title, [_history_values(r) for r in rows])
+    return writer.write(title, [values for r in rows for values in _history_values(r)])
 
 
 def search_xlsx(rows: Sequence[LicenceRow]) -> bytes:
@@ -437,7 +444,7 @@ def _general_values(d: LicenceDetail) -> tuple[str, ...]:
 
 def _quantity(value: Decimal) -> str:
     """Up to 3 decimals; plain spaces so a huge figure wraps between digit groups in a table."""
-    return fr_number(value, 3, group=" ", trim=True)
+    return fr_quantity(value, group=" ")
 
 
 def _supplementary(line: GoodsLineView) -> str:
@@ -617,7 +624,8 @@ class _LicencePdf(FPDF):
         self.set_text_color(*TEXT_GREY)
         self.ln(1)
         self.cell(0, 4, HELPDESK, align="C", new_x="LMARGIN", new_y="NEXT")
-        stamp = f"Généré le {self.generated_at.strftime('%d/%m/%Y à %H:%M')} UTC"
+        when = self.generated_at
+        stamp = f"Généré le {fr_date(when)} à {fr_time(when)} ({LOCAL_TIME_LABEL})"
         self.cell(CONTENT_WIDTH / 2, 4, stamp, align="L")
         self.cell(CONTENT_WIDTH / 2, 4, f"Page {self.page_no()}/{{nb}}", align="R")
         self.set_text_color(0, 0, 0)
@@ -890,7 +898,7 @@ def _draw_form(pdf: _LicencePdf, form: _Form) -> None:
 
 
 def _render(form: _Form, running_title: str, generated_at: dt.datetime | None) -> bytes:
-    stamp = to_utc_naive(generated_at or dt.datetime.now(dt.UTC))
+    stamp = utc_naive(generated_at or dt.datetime.now(dt.UTC))
     pdf = _LicencePdf(running_title, stamp)
     pdf.add_page()
     _draw_form(pdf, form)

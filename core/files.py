@@ -10,6 +10,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from core.errors import ValidationFailed
+from core.text import fr_size
 
 MAX_PDF_BYTES = 3 * 1024 * 1024
 logging.getLogger("pypdf").setLevel(logging.ERROR)
@@ -37,7 +38,7 @@ def check_pdf(name: str, data: bytes, field: str = "file") -> CheckedPdf:
         raise ValidationFailed({field: "Fichier vide : joignez un document PDF."})
     if len(data) > MAX_PDF_BYTES:
         raise ValidationFailed(
-            {field: f"Fichier trop volumineux ({len(data) / 1048576:.1f} Mo) : 3 Mo au plus."}
+            {field: f"Fichier trop volumineux ({fr_size(len(data))}) : 3 Mo au plus."}
         )
     data = bytes(data)
     if not data.startswith(b"%PDF-"):

@@ -35,6 +35,7 @@ from core.models import (
     User,
     utcnow,
 )
+from core.text import fr_amount, fr_date
 
 DEMO_PASSWORD = "licence-demo"
 COMPANIES = (
@@ -312,7 +313,7 @@ class _Context:
         invoice_day = moment.date() - dt.timedelta(days=rng.randint(0, 10))
         fid = self.file(batch, "facture", [f"FACTURE {row['registration_number']}",
                                            f"Montant : {row['total_amount']} {row['currency']}",
-                                           f"Date : {invoice_day:%d/%m/%Y}"], moment)
+                                           f"Date : {fr_date(invoice_day)}"], moment)
         batch.add(Invoice, licence_id=lid, amount=row["total_amount"], invoice_date=invoice_day,
                   file_id=fid)
         if rng.random() < 0.5:
@@ -368,7 +369,7 @@ class _Context:
             end = max(end, self.today + dt.timedelta(days=rng.randint(3, 120)))
         row.update(visa_number=f"V{visa_day:%Y}-{lid:07d}", visa_date=visa_day, validity_end=end)
         self.event(batch, lid, decided, "mce", Action.GRANT_VISA, Status.SUBMITTED,
-                   Status.VISAED, f"Visa n° {row['visa_number']}, valable jusqu'au {end:%d/%m/%Y}")
+                   Status.VISAED, f"Visa n° {row['visa_number']}, valable jusqu'au {fr_date(end)}")
         if status == Status.VISAED:
             return
         if status == Status.CANCELLED:
@@ -380,7 +381,7 @@ class _Context:
         if status == Status.EXPIRED:
             at = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0, 5))
             self.event(batch, lid, at, None, Action.EXPIRE, Status.VISAED, status,
-                       f"Fin de validité le {end:%d/%m/%Y} sans imputation.")
+                       f"Fin de validité le {fr_date(end)} sans imputation.")
             return
         self.imputations(batch, row, lines, status, decided)
 
@@ -414,8 +415,8 @@ class _Context:
                     value_sum += v
             imputed_value += value_sum
             self.event(batch, lid, at, "douane", Action.IMPUTE, before, after,
-                       f"Déclaration {ref} du {at:%d/%m/%Y}, bureau {row['customs_office']} : "
-                       f"{len(goods_ids)} ligne(s), valeur {value_sum} {row['currency']}")
+                       f"Déclaration {ref} du {fr_date(at)}, bureau {row['customs_office']} : "
+                       f"{len(goods_ids)} ligne(s), valeur {fr_amount(value_sum, row['currency'])}")
             before = after
         if status == Status.PARTIALLY_IMPUTED and rng.random() < 0.5:
             self.repatriation(batch, row, (imputed_value * Decimal("0.6")).quantize(
@@ -437,7 +438,7 @@ class _Context:
                   repatriation_date=at.date(), bank_reference=ref, file_id=fid,
                   created_by_id=self.users["banque"], created_at=at)
         self.event(batch, row["id"], at, "banque", Action.RECORD_REPATRIATION, status, status,
-                   f"Rapatriement {ref} du {at:%d/%m/%Y} : {amount} {row['currency']}")
+                   f"Rapatriement {ref} du {fr_date(at)} : {fr_amount(amount, row['currency'])}")
         return at
 
 

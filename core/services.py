@@ -45,7 +45,7 @@ from core.models import (
     User,
     utcnow,
 )
-from core.text import fr_amount, fr_quantity
+from core.text import fr_amount, fr_date, fr_quantity
 from core.validation import Checker
 from core.views import (
     Actor,
@@ -207,7 +207,7 @@ def expire_due(session: Session, on: dt.date | None = None) -> int:
         _touch(licence)
         _event(
             session, licence, None, Action.EXPIRE, Status.VISAED,
-            f"Fin de validité le {licence.validity_end:%d/%m/%Y} sans imputation.",
+            f"Fin de validité le {fr_date(licence.validity_end)} sans imputation.",
         )
     return len(due)
 
@@ -405,7 +405,7 @@ def add_invoice(
         _checkpoint("add_invoice")
         _touch(licence)
         _event(session, licence, user, Action.EDIT, status,
-               f"Facture ajoutée : {fr_amount(value, licence.currency)} du {day:%d/%m/%Y} "
+               f"Facture ajoutée : {fr_amount(value, licence.currency)} du {fr_date(day)} "
                f"({stored.file_name})",
                ch.added(ch.invoice_fields(value, licence.currency, day, stored.file_name)))
         return _detail(session, licence)
@@ -421,7 +421,7 @@ def remove_invoice(
         _touch(licence)
         _event(session, licence, user, Action.EDIT, status,
                f"Facture retirée : {fr_amount(item.amount, licence.currency)} du "
-               f"{item.invoice_date:%d/%m/%Y}",
+               f"{fr_date(item.invoice_date)}",
                ch.removed(ch.invoice_fields(item.amount, licence.currency, item.invoice_date,
                                             item.file.file_name)))
         return _detail(session, licence)
@@ -693,7 +693,7 @@ def grant_visa(
         licence.refusal_reason = None
         _touch(licence)
         _event(session, licence, user, Action.GRANT_VISA, status,
-               f"Visa n° {number}, valable jusqu'au {end:%d/%m/%Y}",
+               f"Visa n° {number}, valable jusqu'au {fr_date(end)}",
                ch.added(ch.visa_fields(number, day, end)))
         detail = _detail(session, licence)
         # What was visaed, kept for the comparison with a later revision.
@@ -837,9 +837,9 @@ def impute(
         licence.status = _imputed_status(licence, imputed, allowed)
         _touch(licence)
         _event(session, licence, user, Action.IMPUTE, status,
-               f"Déclaration {ref} du {decl_day:%d/%m/%Y}, bureau {office} : "
+               f"Déclaration {ref} du {fr_date(decl_day)}, bureau {office} : "
                f"{len(accepted)} ligne(s), valeur {fr_amount(adding, licence.currency)}",
-               [FieldChange("Déclaration", "", f"{ref} du {decl_day:%d/%m/%Y}, bureau {office}"),
+               [FieldChange("Déclaration", "", f"{ref} du {fr_date(decl_day)}, bureau {office}"),
                 *_imputation_changes(licence, before, imputed)])
         session.flush()
         session.expire(licence, ["imputations"])
@@ -913,7 +913,7 @@ def reverse_imputation(
         _event(session, licence, user, Action.REVERSE_IMPUTATION, status,
                f"Déclaration {imputation.declaration_ref} annulée : {text}",
                [FieldChange("Déclaration annulée", f"{imputation.declaration_ref} du "
-                            f"{imputation.declaration_date:%d/%m/%Y}", ""),
+                            f"{fr_date(imputation.declaration_date)}", ""),
                 FieldChange("Motif de l'annulation de l'imputation", "", text),
                 *_imputation_changes(licence, before, after)])
         session.flush()
@@ -955,9 +955,9 @@ def record_repatriation(
         _touch(licence)
         cur = licence.currency
         _event(session, licence, user, Action.RECORD_REPATRIATION, status,
-               f"Rapatriement {ref} du {day:%d/%m/%Y} : {fr_amount(value, cur)}",
+               f"Rapatriement {ref} du {fr_date(day)} : {fr_amount(value, cur)}",
                [FieldChange("Justificatif de rapatriement", "",
-                            f"{ref} du {day:%d/%m/%Y} : {fr_amount(value, cur)} "
+                            f"{ref} du {fr_date(day)} : {fr_amount(value, cur)} "
                             f"({stored.file_name})"),
                 FieldChange("Montant rapatrié", fr_amount(repatriated, cur),
                             fr_amount(repatriated + value, cur))])
@@ -990,7 +990,7 @@ def withdraw_repatriation(
         _event(session, licence, user, Action.WITHDRAW_REPATRIATION, status,
                f"Justificatif {proof.bank_reference} retiré : {text}",
                [FieldChange("Justificatif de rapatriement",
-                            f"{proof.bank_reference} du {proof.repatriation_date:%d/%m/%Y} : "
+                            f"{proof.bank_reference} du {fr_date(proof.repatriation_date)} : "
                             f"{fr_amount(proof.amount, cur)}", ""),
                 FieldChange("Motif du retrait", "", text),
                 FieldChange("Montant rapatrié", fr_amount(repatriated, cur),
@@ -1033,7 +1033,7 @@ def settle_blocker(
     if not imputation_closed(status, validity_end, on):
         return ("Imputation encore ouverte : l'apurement d'une licence imputée partiellement "
                 "attend la fin de sa validité"
-                + (f" ({validity_end:%d/%m/%Y})." if validity_end else "."))
+                + (f" ({fr_date(validity_end)})." if validity_end else "."))
     if repatriated < imputed:
         return (f"Rapatriement insuffisant : {fr_amount(repatriated, currency)} rapatriés pour "
                 f"{fr_amount(imputed, currency)} imputés (reste dû "

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from core.lifecycle import Role, Status
+from core.text import fr_count
 
 
 @dataclass(frozen=True)
@@ -223,8 +224,8 @@ class SearchPage:
     @property
     def total_label(self) -> str:
         if self.capped:
-            return f"plus de {self.total:,} licences".replace(",", "\u202f")
-        return f"{self.total:,} licence{'s' if self.total > 1 else ''}".replace(",", "\u202f")
+            return f"plus de {fr_count(self.total)} licences"
+        return f"{fr_count(self.total)} licence{'s' if self.total > 1 else ''}"
 
     @property
     def page_count(self) -> int:

@@ -29,7 +29,10 @@ if queue_tab.open:
                 "N° d'enregistrement": [r.registration_number for r in rows],
                 "Exportateur": [r.company_name for r in rows],
                 "Montant": [fmt.amount(r.total_amount, r.currency) for r in rows],
-                "Soumise le": [fmt.datetime(r.submitted_at) for r in rows],
+                "Révision": [f"{r.revision} (modifiée après visa)" if r.revision else "—"
+                             for r in rows],
+                fmt.with_local_time("Soumise le"): [fmt.datetime(r.submitted_at)
+                                                    for r in rows],
                 "En attente depuis": [uc.waiting(r) for r in rows],
             }, right=("Montant", "En attente depuis"))
             uc.pager(P, queue)

@@ -45,6 +45,7 @@ uc.heading(detail)
 uc.position(row)
 st.markdown("**Justificatifs de rapatriement**")
 uc.repatriations_table(detail)
+uc.withdrawal_form(actor, detail)
 uc.repatriation_form(actor, detail, row)
 with st.container(horizontal=True, vertical_alignment="center"):
     uc.settle_button(actor, detail, row)

@@ -22,7 +22,7 @@ info, refresh = st.columns([5, 1], vertical_alignment="center")
 with info:
     described = dash.filters_text(filters, actor)
     shown = "  \n".join(f"**{label}** : {value}" for label, value in described)
-    st.caption(f"Chiffres calculés le {fmt.datetime(board.generated_at)} "
+    st.caption(f"Chiffres calculés le {fmt.datetime(board.generated_at)} (heure du Maroc) "
                f"(recalculés toutes les {dash.CACHE_SECONDS // 60} minutes).  \n{shown}")
 with refresh:
     if st.button("Actualiser", icon=":material/refresh:", key="dash_refresh", width="stretch"):

@@ -70,7 +70,7 @@ def _state(user: admin.UserRow) -> str:
     if not user.active:
         return "Désactivé"
     if user.is_locked():
-        return f"Verrouillé jusqu'au {fmt.datetime(user.locked_until)}"
+        return f"Verrouillé jusqu'au {fmt.datetime(user.locked_until)} ({fmt.LOCAL_TIME_LABEL})"
     if user.failed_attempts:
         return f"Actif ({user.failed_attempts} échec(s) récent(s))"
     return "Actif"
@@ -330,7 +330,7 @@ def journal_tab(actor: Actor) -> None:
     log = admin.audit_log(actor, number)
     if number != log.page:  # fewer pages than before (demo reset): back within range
         st.session_state[JOURNAL_PAGE] = log.page
-    _table([{"Date": fmt.datetime(r.occurred_at), "Utilisateur": r.username,
+    _table([{fmt.with_local_time("Date"): fmt.datetime(r.occurred_at), "Utilisateur": r.username,
              "Action": r.action_label, "Détails": r.details or ""} for r in log.rows],
            "Aucune opération enregistrée.",
            column_config={"Détails": st.column_config.TextColumn(width="large")})

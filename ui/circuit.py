@@ -15,7 +15,8 @@ import streamlit as st
 from core import circuit, services
 from core.circuit import DECISIONS, BankRow, DecisionFilters, Page, VisaQueueRow
 from core.config import settings
-from core.views import Actor, LicenceDetail
+from core.lifecycle import Action, is_allowed
+from core.views import Actor, ImputationView, LicenceDetail, RepatriationView
 from ui import format as fmt
 from ui import licence_view as lv
 from ui.forms import call, clear, field_error, flash, other_errors
@@ -265,7 +266,7 @@ def decisions_history(actor: Actor) -> None:
         return
     rows = found.rows
     table({
-        "Date": [fmt.datetime(r.occurred_at) for r in rows],
+        fmt.with_local_time("Date"): [fmt.datetime(r.occurred_at) for r in rows],
         "N° d'enregistrement": [r.registration_number for r in rows],
         "Exportateur": [r.company_name for r in rows],
         "Décision": [r.action_label for r in rows],
@@ -354,6 +355,85 @@ def imputation_form(actor: Actor, d: LicenceDetail) -> None:
         st.rerun()
 
 
+def imputations_table(d: LicenceDetail) -> None:
+    """Every declaration imputed on the licence, those reversed included (kept on record)."""
+    if not d.imputations:
+        st.caption("Aucune imputation.")
+        return
+    wrapped({
+        "Déclaration": [i.declaration_ref for i in d.imputations],
+        "Date": [fmt.date(i.declaration_date) for i in d.imputations],
+        "Bureau": [i.customs_office for i in d.imputations],
+        "Lignes": [", ".join(f"{x.line_no} : {fmt.quantity(x.quantity)}" for x in i.lines)
+                   for i in d.imputations],
+        f"Valeur ({d.currency})": [fmt.amount(i.total_value) for i in d.imputations],
+        "État": [_reversal_state(i) for i in d.imputations],
+    })
+
+
+def _reversal_state(i: ImputationView) -> str:
+    if not i.is_reversed:
+        return f"En vigueur (saisie par {i.created_by}, {fmt.datetime(i.created_at)})"
+    return (f"Annulée le {fmt.datetime(i.reversed_at)} par {i.reversed_by} : "
+            f"{i.reversal_reason}")
+
+
+def _correction_form(
+    actor: Actor, d: LicenceDetail, *, form: str, action: Action, title: str, pick_label: str,
+    items: dict[int, str], reason_label: str, button: str,
+    save: Callable[[int, str], LicenceDetail], success: Callable[[str], str],
+) -> None:
+    """Reverse one mistaken record (imputation, repatriation proof) with a mandatory reason."""
+    if not items or not is_allowed(d.status, action, actor.role):
+        return
+    suffix = _suffix(form, d)
+    with st.expander(title, icon=":material/undo:"), st.form(f"{form}_form_{suffix}"):
+        chosen = st.selectbox(pick_label, list(items), format_func=items.__getitem__,
+                              key=f"{form}_pick_{suffix}")
+        field_error(form, "imputation", "repatriation")
+        reason = st.text_area(reason_label, max_chars=1000, key=f"{form}_reason_{suffix}",
+                              height=90)
+        field_error(form, "reason")
+        other_errors(form, {"imputation", "repatriation", "reason"})
+        go = st.form_submit_button(button, icon=":material/undo:", key=f"{form}_submit")
+    if go:
+        if call(form, lambda: save(int(chosen), reason), success(items[int(chosen)]),
+                rerun=False) is not None:
+            _sent(form)
+        st.rerun()
+
+
+def reversal_form(actor: Actor, d: LicenceDetail) -> None:
+    """*Annuler une imputation* erronée: quantities and value go back to the licence."""
+    _correction_form(
+        actor, d, form="reverse", action=Action.REVERSE_IMPUTATION,
+        title="Annuler une imputation erronée", pick_label="Imputation à annuler",
+        items={i.id: f"{i.declaration_ref} du {fmt.date(i.declaration_date)} — "
+                     f"{fmt.amount(i.total_value, d.currency)}"
+               for i in d.imputations if not i.is_reversed},
+        reason_label="Motif de l'annulation", button="Annuler l'imputation",
+        save=lambda iid, reason: services.reverse_imputation(actor, d.id, d.version, iid,
+                                                             reason),
+        success=lambda label: f"Imputation {label} annulée sur la licence "
+                              f"{d.registration_number}.")
+
+
+def withdrawal_form(actor: Actor, d: LicenceDetail) -> None:
+    """*Retirer un justificatif* recorded by mistake, before *Apurée*."""
+    _correction_form(
+        actor, d, form="withdraw", action=Action.WITHDRAW_REPATRIATION,
+        title="Retirer un justificatif enregistré par erreur",
+        pick_label="Justificatif à retirer",
+        items={r.id: f"{r.bank_reference} du {fmt.date(r.repatriation_date)} — "
+                     f"{fmt.amount(r.amount, d.currency)}"
+               for r in d.repatriations if not r.is_withdrawn},
+        reason_label="Motif du retrait", button="Retirer le justificatif",
+        save=lambda rid, reason: services.withdraw_repatriation(actor, d.id, d.version, rid,
+                                                                reason),
+        success=lambda label: f"Justificatif {label} retiré de la licence "
+                              f"{d.registration_number}.")
+
+
 # ------------------------------------------------------------------ bank
 def position(row: BankRow) -> None:
     a, b, c = st.columns(3)
@@ -372,7 +452,14 @@ def repatriations_table(d: LicenceDetail) -> None:
         f"Montant ({d.currency})": [fmt.amount(r.amount) for r in d.repatriations],
         "Justificatif": [r.file.file_name for r in d.repatriations],
         "Saisi par": [f"{r.created_by}, {fmt.datetime(r.created_at)}" for r in d.repatriations],
+        "État": [_withdrawal_state(r) for r in d.repatriations],
     })
+
+
+def _withdrawal_state(r: RepatriationView) -> str:
+    if not r.is_withdrawn:
+        return "En vigueur"
+    return f"Retiré le {fmt.datetime(r.withdrawn_at)} par {r.withdrawn_by} : {r.withdrawal_reason}"
 
 
 def repatriation_form(actor: Actor, d: LicenceDetail, row: BankRow) -> None:

@@ -16,7 +16,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core import analytics
+from core import analytics, text
 from core.analytics import Dashboard, DashboardFilters, FilterOptions
 from core.database import current_url
 from core.errors import DomainError, ValidationFailed
@@ -34,7 +34,7 @@ XLSX_CAP = 20_000  # openpyxl writes ≈ 5 000 rows a second (PITFALLS.md); beyo
 CSV_CAP = 250_000
 EXPIRY_CHOICES = (30, 60, 90, 180)
 BLUE = "#0b4f8a"
-NUMBER_LABELS = "replace(datum.label, /,/g, '\u00a0')"  # 12 345, not 12,345
+NUMBER_LABELS = f"replace(datum.label, /,/g, '{text.GROUP}')"  # 12 345 as core.text, not 12,345
 
 # Widget name -> empty value, in the form's reading order.
 EMPTY: Mapping[str, Any] = {
@@ -171,22 +171,20 @@ def filters_text(filters: DashboardFilters, actor: Actor) -> list[tuple[str, str
 
 # ------------------------------------------------------------------ formatting
 def count(value: int) -> str:
-    return fmt.amount(value, places=0)
+    return fmt.count(value)
 
 
 def percent(value: Decimal | None) -> str:
-    if value is None:
-        return "—"
-    return fmt.amount(value * 100, places=1) + "\u00a0%"
+    return fmt.percent(value)
 
 
 def hours(value: float | None, *, with_days: bool = True) -> str:
     if value is None:
-        return "—"
-    text = f"{fmt.amount(Decimal(str(value)), places=1)}\u00a0h"
+        return fmt.DASH
+    shown = f"{text.fr_number(value, 1)}{text.UNIT_SPACE}h"
     if with_days:
-        text += f" ({fmt.amount(Decimal(str(value)) / 24, places=1)}\u00a0j)"
-    return text
+        shown += f" ({text.fr_number(Decimal(str(value)) / 24, 1)}{text.UNIT_SPACE}j)"
+    return shown
 
 
 def _numbers() -> alt.Axis:
@@ -416,7 +414,7 @@ def near_expiry_table(d: Dashboard) -> None:
 
 # ------------------------------------------------------------------ downloads
 def _stamp() -> str:
-    return dt.date.today().strftime("%Y%m%d")
+    return text.local_today().strftime("%Y%m%d")
 
 
 def _prepare(actor: Actor, filters: DashboardFilters, kind: str) -> bool:
@@ -449,14 +447,14 @@ def _prepare(actor: Actor, filters: DashboardFilters, kind: str) -> bool:
 
 def downloads(actor: Actor, d: Dashboard) -> None:
     st.markdown("##### Exports")
-    text = filters_text(d.filters, actor)
+    described = filters_text(d.filters, actor)
     prepared: dict[str, tuple[DashboardFilters, bytes]] = st.session_state.get(PREPARED, {})
     a, b, c = st.columns(3)
     with a:
         st.download_button(
             "Chiffres du tableau de bord (.xlsx)", key="dash_figures_xlsx",
             icon=":material/download:", width="stretch", on_click="ignore",
-            data=lambda: analytics.dashboard_xlsx(d, text),
+            data=lambda: analytics.dashboard_xlsx(d, described),
             file_name=f"tableau-de-bord-{_stamp()}.xlsx", mime=XLSX_MIME,
             help="Une feuille par figure, avec les filtres appliqués.",
         )

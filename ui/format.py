@@ -1,46 +1,62 @@
-"""French formatting of amounts, dates and statuses for the screens."""
+"""Screen formatting: `core.text`'s French notation, with « — » for a missing value, and the
+status badge. Times are shown in Moroccan time (`core.text.local_datetime`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import html
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
+from core import text
 from core.lifecycle import STATUS_COLOURS, Status
 
-LOCAL_TZ = ZoneInfo("Africa/Casablanca")
-NBSP = "\u00a0"
+LOCAL_TZ = text.LOCAL_TZ
+LOCAL_TIME_LABEL = text.LOCAL_TIME_LABEL
+DASH = "—"
 
 
 def amount(value: Decimal | float | int | None, currency: str = "", places: int = 2) -> str:
-    if value is None:
-        return "—"
-    text = f"{Decimal(str(value)):,.{places}f}".replace(",", NBSP).replace(".", ",")
-    return f"{text}{NBSP}{currency}" if currency else text
+    return DASH if value is None else text.fr_amount(value, currency, places)
 
 
 def quantity(value: Decimal | None) -> str:
-    if value is None:
-        return "—"
-    text = amount(value, places=3)
-    return text.rstrip("0").rstrip(",") if "," in text else text
+    return DASH if value is None else text.fr_quantity(value)
+
+
+def count(value: int | None) -> str:
+    return DASH if value is None else text.fr_count(value)
+
+
+def percent(ratio: Decimal | float | None, places: int = 1) -> str:
+    return DASH if ratio is None else text.fr_percent(ratio, places)
 
 
 def date(value: dt.date | None) -> str:
-    return value.strftime("%d/%m/%Y") if value else "—"
+    """dd/mm/yyyy; a datetime (stored UTC) gives its day in Morocco."""
+    return text.fr_date(value, empty=DASH)
 
 
 def local(value: dt.datetime | None) -> dt.datetime | None:
-    """Stored timestamps are naive UTC; screens show Moroccan time."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=dt.UTC).astimezone(LOCAL_TZ)
+    """Stored timestamps are UTC (naive from SQLite); screens show Moroccan time."""
+    return None if value is None else text.local_datetime(value)
 
 
 def datetime(value: dt.datetime | None) -> str:
-    shown = local(value)
-    return shown.strftime("%d/%m/%Y %H:%M") if shown else "—"
+    return text.fr_datetime(value, empty=DASH)
+
+
+def with_local_time(label: str) -> str:
+    """'Date' -> 'Date (heure du Maroc)', for a column of times."""
+    return text.with_local_time(label)
+
+
+def month(value: str) -> str:
+    """'2026-03' -> 'mars 2026'."""
+    return text.fr_month(value)
+
+
+def size(num_bytes: int) -> str:
+    return text.fr_size(num_bytes)
 
 
 def badge(status: Status) -> str:
@@ -49,9 +65,3 @@ def badge(status: Status) -> str:
     return (
         f'<span class="eld-badge" style="background:{colour}">{html.escape(status.label)}</span>'
     )
-
-
-def size(num_bytes: int) -> str:
-    if num_bytes >= 1024 * 1024:
-        return f"{num_bytes / 1048576:.1f}".replace(".", ",") + " Mo"
-    return f"{max(1, round(num_bytes / 1024))} Ko"

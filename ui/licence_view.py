@@ -19,7 +19,15 @@ from core import exports, services
 from core.config import PROJECT_ROOT
 from core.errors import DomainError
 from core.lifecycle import Status
-from core.views import Actor, FileView, LicenceDetail, LicenceRow
+from core.views import (
+    Actor,
+    FileView,
+    ImputationView,
+    LicenceDetail,
+    LicenceRow,
+    RepatriationView,
+    RevisionComparison,
+)
 from ui import format as fmt
 
 T = TypeVar("T")
@@ -92,14 +100,15 @@ def history_dialog(actor: Actor, state_key: str) -> None:
         rows = read(lambda: services.history(actor, info["id"]))
         if rows is not None:
             _table({
-                "Date": [fmt.datetime(r.occurred_at) for r in rows],
+                fmt.with_local_time("Date"): [fmt.datetime(r.occurred_at) for r in rows],
                 "Utilisateur": [f"{r.username} — {exports.role_label(r.role)}" for r in rows],
                 "Action": [r.action_label for r in rows],
                 "Statut avant → après": [_status_change(r.status_before, r.status_after)
                                          for r in rows],
+                "Modifications": ["\n".join(c.text for c in r.changes) for r in rows],
                 "Motif": [r.details or "" for r in rows],
             })
-            st.caption(f"{len(rows)} opération(s) — heure du Maroc.")
+            st.caption(f"{len(rows)} opération(s).")
         left, _, right = st.columns([1, 3, 1])
         with left:
             if rows:
@@ -166,6 +175,7 @@ def render_detail(actor: Actor, d: LicenceDetail) -> None:
         f"<span class='eld-number'>{_escape(d.registration_number)}</span>&nbsp;&nbsp;"
         f"{fmt.badge(d.status)}", unsafe_allow_html=True,
     )
+    revision_comparison(actor, d, f"detail_{d.id}")
     _section("Données de la licence")
     _pairs([
         ("Exportateur", f"{d.company_name} (ICE {d.company_ice})"),
@@ -177,9 +187,9 @@ def render_detail(actor: Actor, d: LicenceDetail) -> None:
         ("Bureau douanier", exports.code_label(d.customs_office, d.customs_office_label)),
         ("Modalité de paiement", exports.code_label(d.payment_terms, d.payment_terms_label)),
         ("Incoterm", d.incoterm),
-        ("Créée le", f"{fmt.datetime(d.created_at)} par {d.created_by}"),
-        ("Dernière mise à jour", fmt.datetime(d.updated_at)),
-        ("Soumise pour visa le", fmt.datetime(d.submitted_at)),
+        (fmt.with_local_time("Créée le"), f"{fmt.datetime(d.created_at)} par {d.created_by}"),
+        (fmt.with_local_time("Dernière mise à jour"), fmt.datetime(d.updated_at)),
+        (fmt.with_local_time("Soumise pour visa le"), fmt.datetime(d.submitted_at)),
         ("Version / révision", f"{d.version} / {d.revision}"),
         ("Copiée de", d.copied_from or "—"),
     ])
@@ -263,6 +273,7 @@ def render_detail(actor: Actor, d: LicenceDetail) -> None:
             "Valeur": [fmt.amount(x.value, d.currency) for i in d.imputations for x in i.lines],
             "Saisie par": [f"{i.created_by}, {fmt.datetime(i.created_at)}"
                            for i in d.imputations for _ in i.lines],
+            "État": [_imputation_state(i) for i in d.imputations for _ in i.lines],
         })
         st.caption(f"Valeur imputée : {fmt.amount(d.imputed_value, d.currency)}")
     else:
@@ -277,6 +288,7 @@ def render_detail(actor: Actor, d: LicenceDetail) -> None:
             "Saisi par": [f"{r.created_by}, {fmt.datetime(r.created_at)}"
                           for r in d.repatriations],
             "Justificatif": [r.file.file_name for r in d.repatriations],
+            "État": [_proof_state(r) for r in d.repatriations],
         })
         st.caption(f"Rapatrié : {fmt.amount(d.repatriated_amount, d.currency)} sur "
                    f"{fmt.amount(d.imputed_value, d.currency)} imputés.")
@@ -288,6 +300,56 @@ def render_detail(actor: Actor, d: LicenceDetail) -> None:
         st.warning(text, icon=":material/edit_note:")
     for text in d.warnings:
         st.info(text, icon=":material/info:")
+
+
+def _imputation_state(i: ImputationView) -> str:
+    if not i.is_reversed:
+        return "En vigueur"
+    return f"Annulée le {fmt.datetime(i.reversed_at)} par {i.reversed_by} : {i.reversal_reason}"
+
+
+def _proof_state(r: RepatriationView) -> str:
+    if not r.is_withdrawn:
+        return "En vigueur"
+    return f"Retiré le {fmt.datetime(r.withdrawn_at)} par {r.withdrawn_by} : {r.withdrawal_reason}"
+
+
+def _highlight(row: pd.Series) -> list[str]:
+    return ["background-color: #fff3cd; font-weight: 600" if row["Modifié"] == "oui" else ""
+            for _ in row]
+
+
+def comparison_table(found: RevisionComparison, *, only_changes: bool) -> None:
+    """The new revision beside the visaed one; changed fields highlighted (and marked, so the
+    difference does not rest on colour alone)."""
+    fields = found.changed if only_changes else found.fields
+    if not fields:
+        st.info("Aucune différence avec la révision visée.")
+        return
+    frame = pd.DataFrame({
+        "Section": [f.section for f in fields],
+        "Champ": [f.label for f in fields],
+        f"Révision {found.visaed_revision} (visée)": [f.visaed or "—" for f in fields],
+        f"Révision {found.current_revision}": [f.current or "—" for f in fields],
+        "Modifié": ["oui" if f.changed else "" for f in fields],
+    })
+    st.table(frame.style.apply(_highlight, axis=1), hide_index=True, border="horizontal")
+
+
+def revision_comparison(actor: Actor, d: LicenceDetail, key: str) -> None:
+    """*Comparer avec la révision visée*: after a *Demande de modification*, what changed since
+    the visa, for the exporter and for the MCE who re-visas."""
+    if d.revision < 1:
+        return
+    found = read(lambda: services.compare_revisions(actor, d.id))
+    if found is None:
+        return
+    title = (f"Comparer avec la révision visée ({found.visaed_revision}, visa "
+             f"{found.visa_number} du {fmt.date(found.visa_date)}) — "
+             f"{len(found.changed)} différence(s)")
+    with st.expander(title, icon=":material/compare_arrows:"):
+        every = st.toggle("Afficher aussi les champs inchangés", key=f"{key}_compare_all")
+        comparison_table(found, only_changes=not every)
 
 
 def print_button(d: LicenceDetail, key: str) -> None:

@@ -36,7 +36,8 @@ def menu_badge(actor: Actor) -> str:
 def _line(note: notifications.Notification) -> str:
     details = f" — {html.escape(note.details)}" if note.details else ""
     return (
-        f'<div class="eld-note"><span class="eld-note-when">{fmt.datetime(note.occurred_at)}'
+        f'<div class="eld-note"><span class="eld-note-when" title="{fmt.LOCAL_TIME_LABEL}">'
+        f"{fmt.datetime(note.occurred_at)}"
         f"</span> <b>{html.escape(note.registration_number)}</b> · "
         f"{html.escape(note.action_label)} {fmt.badge(note.status_after)}{details}</div>"
     )

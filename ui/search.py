@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core import exports
+from core import exports, text
 from core.database import current_url
 from core.errors import ValidationFailed
 from core.lifecycle import STATUS_COLOURS, Status
@@ -212,8 +212,8 @@ def _frame(rows: tuple[LicenceRow, ...], opts: FormOptions, with_company: bool) 
         "Destinataire": [r.recipient or "—" for r in rows],
         "Montant total": [fmt.amount(r.total_amount) for r in rows],
         "Devise": [r.currency for r in rows],
-        "Créée le": [fmt.date(fmt.local(r.created_at)) for r in rows],
-        "Soumise le": [fmt.date(fmt.local(r.submitted_at)) for r in rows],
+        "Créée le": [fmt.date(r.created_at) for r in rows],
+        "Soumise le": [fmt.date(r.submitted_at) for r in rows],
         "Fin de validité": [fmt.date(r.validity_end) for r in rows],
         "Bureau douanier": [opts.offices.get(r.customs_office, r.customs_office) for r in rows],
         "Régime douanier": [opts.regimes.get(r.customs_regime, r.customs_regime) for r in rows],
@@ -289,7 +289,7 @@ def export_button(prefix: str, actor: Actor, page: SearchPage, kind: str, *,
     if not page.total:
         return
     filters = applied_filters(prefix, actioned_only)
-    stamp = dt.date.today().strftime("%Y%m%d")
+    stamp = text.local_today().strftime("%Y%m%d")
     xlsx = kind == "xlsx"
     cap = XLSX_CAP if xlsx else CSV_CAP
     build = exports.search_xlsx if xlsx else exports.search_csv
@@ -300,6 +300,6 @@ def export_button(prefix: str, actor: Actor, page: SearchPage, kind: str, *,
         on_click="ignore",
         help=("Toutes les licences trouvées, pas seulement cette page"
               + ("" if xlsx else " ; séparateur « ; », virgule décimale")
-              + (f" (les {fmt.amount(cap, places=0)} plus récentes au plus)."
+              + (f" (les {fmt.count(cap)} plus récentes au plus)."
                  if page.total > cap else ".")),
     )

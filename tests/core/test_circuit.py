@@ -301,9 +301,9 @@ def test_settlement_arithmetic_with_decimals(actors: dict[str, Actor], pdf: byte
     (row,) = circuit.bank_worklist(actors["banque"]).rows
     assert row.imputed_value == Decimal("0.30") and row.repatriated_amount == Decimal("0.29")
     assert row.remaining_due == Decimal("0.01") and not row.settleable
-    assert row.settle_blocker == ("Rapatriement insuffisant : 0,29 EUR rapatriés pour "
-                                  "0,30 EUR imputés (reste dû 0,01 EUR).")
-    with pytest.raises(NotAllowed, match=r"reste dû 0,01 EUR"):
+    assert row.settle_blocker == ("Rapatriement insuffisant : 0,29\u00a0EUR rapatriés pour "
+                                  "0,30\u00a0EUR imputés (reste dû 0,01\u00a0EUR).")
+    with pytest.raises(NotAllowed, match="reste dû 0,01\u00a0EUR"):
         services.settle(actors["banque"], lic.id, lic.version)
     lic = _repatriate(actors, lic, "0.01", "R4", pdf)
     (row,) = circuit.bank_worklist(actors["banque"]).rows

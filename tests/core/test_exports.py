@@ -17,17 +17,18 @@ import pytest
 
 from core.exports import (
     blank_licence_pdf,
-    fr_amount,
     history_xlsx,
     licence_pdf,
     pdf_safe_text,
     search_csv,
     search_xlsx,
 )
-from core.lifecycle import Action, Status
+from core.lifecycle import ROLE_LABELS, Action, Role, Status
+from core.text import fr_amount
 from core.views import (
     CountryView,
     DocumentView,
+    FieldChange,
     FileView,
     GoodsLineView,
     HistoryRow,
@@ -44,12 +45,15 @@ RECIPIENT = "Société Générale d’Import « Cœur de Lyon » – 50 € la p
 VISA = "MCE-VISA-2026/0457"
 REFUSAL = "Pièces manquantes : l’œuvre d’art n’est pas décrite (valeur > 10 000 €)"
 HISTORY_HEADERS = [
-    "Date (UTC)",
+    "Date (heure du Maroc)",
     "Utilisateur",
     "Profil",
     "Action",
     "Statut avant",
     "Statut après",
+    "Champ",
+    "Ancienne valeur",
+    "Nouvelle valeur",
     "Motif / détails",
 ]
 SEARCH_HEADERS = [
@@ -61,8 +65,8 @@ SEARCH_HEADERS = [
     "Devise",
     "Régime douanier",
     "Bureau douanier",
-    "Créée le",
-    "Soumise le",
+    "Créée le (heure du Maroc)",
+    "Soumise le (heure du Maroc)",
     "Fin de validité",
 ]
 DESIGNATIONS = (
@@ -184,7 +188,7 @@ def make_detail(goods_count: int = 6, **changes: Any) -> LicenceDetail:
 
 
 def make_history() -> list[HistoryRow]:
-    t0 = dt.datetime(2026, 3, 2, 9, 15)
+    t0 = dt.datetime(2026, 4, 2, 9, 15)  # stored UTC; 10:15 in Morocco (UTC+1 outside Ramadan)
     return [
         HistoryRow(
             t0, "exp1", "exportateur", Action.CREATE, Action.CREATE.label, None, Status.DRAFT, None
@@ -276,28 +280,104 @@ def test_history_xlsx_headers_rows_dates_and_french_labels() -> None:
     body = rows[header_index + 1 :]
     assert len(body) == 4
     assert isinstance(body[0][0], dt.datetime)
-    assert body[0][0] == dt.datetime(2026, 3, 2, 9, 15)
+    assert body[0][0] == dt.datetime(2026, 4, 2, 10, 15)  # Moroccan time, as the header says
     assert sheet.cell(header_index + 2, 1).number_format == "dd/mm/yyyy hh:mm"
     assert body[1][4] == "Brouillon" and body[1][5] == "Soumise pour visa MCE"
     assert body[2][5] == "Refusée"
     assert body[2][3] == "Visa MCE refusé"
-    assert body[2][6] == REFUSAL
+    assert body[2][9] == REFUSAL
+    assert body[2][6:9] == (None, None, None)  # no field changed
     # A text that looks like a formula stays text.
-    assert body[3][6] == '=HYPERLINK("x")'
-    assert sheet.cell(header_index + 5, 7).data_type == "s"
+    assert body[3][9] == '=HYPERLINK("x")'
+    assert sheet.cell(header_index + 5, 10).data_type == "s"
     assert sheet.freeze_panes == f"A{header_index + 2}"
-    assert sheet.auto_filter.ref == f"A{header_index + 1}:G{header_index + 5}"
+    assert sheet.auto_filter.ref == f"A{header_index + 1}:J{header_index + 5}"
     assert sheet.cell(header_index + 1, 1).font.b
-    assert 8 <= sheet.column_dimensions["G"].width <= 62
+    assert 8 <= sheet.column_dimensions["J"].width <= 62
 
 
 def test_history_xlsx_accepts_aware_datetimes() -> None:
-    aware = dt.datetime(2026, 3, 2, 10, 15, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    # PostgreSQL gives aware datetimes: 10:15 at UTC+2 is 08:15 UTC, 09:15 in Morocco in July.
+    aware = dt.datetime(2026, 7, 2, 10, 15, tzinfo=dt.timezone(dt.timedelta(hours=2)))
     row = HistoryRow(
         aware, "exp1", "exportateur", Action.CREATE, Action.CREATE.label, None, Status.DRAFT, None
     )
     rows = _sheet(history_xlsx(NUMBER, [row]), "Historique")
-    assert rows[-1][0] == dt.datetime(2026, 3, 2, 9, 15)
+    assert rows[2][0] == "Date (heure du Maroc)"
+    assert rows[-1][0] == dt.datetime(2026, 7, 2, 9, 15)
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        (dt.datetime(2026, 1, 15, 23, 30), dt.datetime(2026, 1, 16, 0, 30)),  # winter: UTC+1
+        (dt.datetime(2026, 8, 1, 12, 0), dt.datetime(2026, 8, 1, 13, 0)),  # summer: UTC+1
+        (dt.datetime(2026, 3, 1, 12, 0), dt.datetime(2026, 3, 1, 12, 0)),  # Ramadan 2026: UTC+0
+    ],
+)
+def test_history_xlsx_shows_moroccan_time(stored: dt.datetime, shown: dt.datetime) -> None:
+    row = HistoryRow(
+        stored, "exp1", "exportateur", Action.CREATE, Action.CREATE.label, None, Status.DRAFT, None
+    )
+    rows = _sheet(history_xlsx(NUMBER, [row]), "Historique")
+    assert rows[2][0] == "Date (heure du Maroc)"
+    assert rows[3][0] == shown
+
+
+def test_history_xlsx_one_row_per_changed_field() -> None:
+    t0 = dt.datetime(2026, 5, 4, 8, 0)
+    changes = (
+        FieldChange("Montant total", "10 000,00 EUR", "12 500,50 EUR"),
+        FieldChange("Destinataire", "", "Fruits d'Europe GmbH"),
+        FieldChange("Pays de destination", "Espagne", ""),
+    )
+    rows = [
+        HistoryRow(
+            t0,
+            "exp1",
+            "exportateur",
+            Action.EDIT,
+            Action.EDIT.label,
+            Status.DRAFT,
+            Status.DRAFT,
+            "Modification du brouillon",
+            changes,
+        ),
+        HistoryRow(
+            t0 + dt.timedelta(hours=2),
+            "mce1",
+            "mce",
+            Action.GRANT_VISA,
+            Action.GRANT_VISA.label,
+            Status.SUBMITTED,
+            Status.VISAED,
+            None,
+        ),
+    ]
+    sheet = _sheet(history_xlsx(NUMBER, rows), "Historique")
+    assert list(sheet[2]) == HISTORY_HEADERS
+    body = sheet[3:]
+    assert len(body) == 4  # three changed fields, then the visa with none
+    event = (
+        dt.datetime(2026, 5, 4, 9, 0),  # 08:00 UTC
+        "exp1",
+        ROLE_LABELS[Role.EXPORTER],
+        Action.EDIT.label,
+        Status.DRAFT.label,
+        Status.DRAFT.label,
+    )
+    for line in body[:3]:
+        assert line[:6] == event  # the event's columns repeat on each of its rows
+        assert line[9] == "Modification du brouillon"
+    assert [line[6:9] for line in body[:3]] == [
+        ("Montant total", "10 000,00 EUR", "12 500,50 EUR"),
+        ("Destinataire", None, "Fruits d'Europe GmbH"),
+        ("Pays de destination", "Espagne", None),
+    ]
+    visa = body[3]
+    assert visa[0] == dt.datetime(2026, 5, 4, 11, 0)
+    assert visa[1:4] == ("mce1", ROLE_LABELS[Role.MCE], Action.GRANT_VISA.label)
+    assert visa[6:] == (None, None, None, None)
 
 
 def test_search_xlsx_columns_and_numeric_amount() -> None:
@@ -309,7 +389,7 @@ def test_search_xlsx_columns_and_numeric_amount() -> None:
     assert first[1] == "Brouillon"
     assert first[3] == RECIPIENT
     assert isinstance(first[4], (int, float)) and first[4] == pytest.approx(1234568.89)
-    assert isinstance(first[8], dt.datetime)
+    assert first[8] == dt.datetime(2026, 1, 1, 9, 31)  # 08:31 UTC, 09:31 in Morocco
     assert rows[3][1] == "Visée" and rows[3][10] == dt.datetime(2026, 9, 5)
     assert rows[2][3] is None
 
@@ -331,7 +411,7 @@ def test_search_csv_semicolon_bom_and_decimal_comma() -> None:
     assert rows[1][4] == "1234568,89"
     assert rows[1][3] == RECIPIENT
     assert rows[1][1] == "Brouillon"
-    assert rows[1][8] == "01/01/2026 08:31"
+    assert rows[1][8] == "01/01/2026 09:31"  # stored 08:31 UTC
     assert rows[3][10] == "05/09/2026"
 
 
@@ -368,6 +448,21 @@ def test_licence_pdf_shows_the_licence() -> None:
     assert "05/09/2026" in text
     assert "reclamation.portnet.ma" in text
     assert "Page 1/" in pages[0]
+
+
+def test_licence_pdf_shows_moroccan_dates_and_times() -> None:
+    # Stored UTC; in Morocco (UTC+1) both moments are already the next day.
+    detail = make_detail(
+        goods_count=1,
+        created_at=dt.datetime(2026, 12, 31, 23, 30),
+        submitted_at=dt.datetime(2027, 1, 4, 23, 5),
+    )
+    pages = _pdf_pages(licence_pdf(detail, generated_at=dt.datetime(2026, 7, 1, 23, 10)))
+    text = _flat("\n".join(pages))
+    assert "Généré le 02/07/2026 à 00:10 (heure du Maroc)" in text
+    assert "UTC" not in text
+    assert "01/01/2027" in text and "31/12/2026" not in text
+    assert "05/01/2027" in text
 
 
 def test_licence_pdf_long_goods_list_repeats_the_table_header() -> None:
@@ -424,9 +519,9 @@ def test_pdf_safe_text_is_idempotent_and_windows_1252() -> None:
 
 
 def test_fr_amount_is_exact() -> None:
-    assert fr_amount(Decimal("1234567.89"), "EUR") == "1\u00a0234\u00a0567,89 EUR"
+    assert fr_amount(Decimal("1234567.89"), "EUR") == "1\u202f234\u202f567,89\u00a0EUR"
     assert fr_amount(Decimal("0.1") + Decimal("0.2")) == "0,30"
-    assert fr_amount(Decimal("999999999999.99")) == "999\u00a0999\u00a0999\u00a0999,99"
+    assert fr_amount(Decimal("999999999999.99")) == "999\u202f999\u202f999\u202f999,99"
 
 
 def test_blank_licence_pdf() -> None:

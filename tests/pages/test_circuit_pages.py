@@ -107,7 +107,7 @@ def test_queue_oldest_first_with_waiting_time(actors: dict[str, Actor]) -> None:
                                                   young.registration_number]
     assert list(queue["Exportateur"]) == ["Souss Textile Export SA", "Atlas Agrumes SARL"]
     assert list(queue["En attente depuis"]) == ["2 j 2 h", "moins d'une heure"]
-    assert list(queue["Montant"]) == ["12\u00a0500,50\u00a0EUR"] * 2
+    assert list(queue["Montant"]) == ["12\u202f500,50\u00a0EUR"] * 2
     # the first in the queue is chosen, with its full detail
     assert at.selectbox(key="mce_choice").value == old.id
     assert old.registration_number in texts(at) and "Marchandises" in texts(at)
@@ -226,7 +226,7 @@ def test_impute_part_then_the_rest(actors: dict[str, Actor]) -> None:
     balance = frame(at, "Quantité restante")
     assert list(balance["Quantité imputée"]) == ["4", "10"]
     assert list(balance["Quantité restante"]) == ["6", "0"]
-    assert list(balance["Valeur imputée (EUR)"]) == ["400,00", "1\u00a0000,50"]
+    assert list(balance["Valeur imputée (EUR)"]) == ["400,00", "1\u202f000,50"]
     assert widget(at, "text_input", f"imp_qty_{g2.id}_").disabled  # nothing left on line 2
     assert widget(at, "text_input", "imp_ref_").value == ""  # a fresh form
     declare(at, "DUM-2", {g1.id: ("6", "600")})
@@ -319,8 +319,8 @@ def test_repatriation_with_a_pdf_then_settlement(actors: dict[str, Actor]) -> No
     lic = imputed(actors)
     at = open_bank(lic)
     listed = frame(at, "Reste dû")
-    assert list(listed["Imputé"]) == ["1\u00a0000,10\u00a0EUR"]
-    assert list(listed["Reste dû"]) == ["1\u00a0000,10\u00a0EUR"] and list(listed["Apurable"]) == [
+    assert list(listed["Imputé"]) == ["1\u202f000,10\u00a0EUR"]
+    assert list(listed["Reste dû"]) == ["1\u202f000,10\u00a0EUR"] and list(listed["Apurable"]) == [
         "Non"]
     assert at.button(key="settle").disabled
     assert "Rapatriement insuffisant" in texts(at)
@@ -375,3 +375,78 @@ def test_partial_imputation_cannot_be_settled_before_its_validity_end(
     assert not at.button(key="settle").disabled
     at.button(key="settle").click().run()
     assert db_row(lic.id)["status"] == Status.SETTLED
+
+
+# ------------------------------------------------------------------ corrections
+def test_customs_reverses_a_mistaken_imputation_with_a_reason(actors: dict[str, Actor]) -> None:
+    lic = visaed(actors, lines=2, quantity="10")
+    g1, g2 = lic.goods
+    lic = services.impute(actors["douane"], lic.id, lic.version, declaration_ref="DUM-1",
+                          declaration_date=TODAY, customs_office=lic.customs_office,
+                          lines={g1.id: ("10", "900"), g2.id: ("10", "100")})
+    assert lic.status == Status.FULLY_IMPUTED
+    at = app(CUSTOMS, "douane")
+    at.session_state["douane_tab"] = "Corriger une imputation"
+    at.run()
+    assert not at.exception
+    assert "Aucune licence visée à imputer." not in texts(at)
+    at.selectbox(key="douane_fix_choice").set_value(lic.id).run()
+    assert list(frame(at, "Déclaration")["Déclaration"]) == ["DUM-1"]
+    before = db_row(lic.id)
+    at.button(key="reverse_submit").click().run()  # no reason: refused, nothing changes
+    assert "Motif de l'annulation de l'imputation : champ obligatoire." in errors(at)
+    assert db_row(lic.id) == before
+    widget(at, "text_area", "reverse_reason_").input("Valeurs inversées entre les lignes")
+    at.button(key="reverse_submit").click().run()
+    assert not at.exception
+    assert db_row(lic.id)["status"] == Status.VISAED
+    assert any("annulée sur la licence" in s.value for s in at.success)
+    detail = services.get_licence(actors["douane"], lic.id)
+    assert [g.remaining_quantity for g in detail.goods] == [10, 10]
+    assert detail.imputations[0].reversal_reason == "Valeurs inversées entre les lignes"
+    # back in the worklist to be imputed again
+    at.session_state["douane_tab"] = "À imputer"
+    at.run()
+    assert lic.registration_number in list(frame(at, "Lignes ouvertes")["N° d'enregistrement"])
+
+
+def test_the_bank_withdraws_a_proof_recorded_by_mistake(actors: dict[str, Actor]) -> None:
+    lic = imputed(actors)
+    lic = services.record_repatriation(actors["banque"], lic.id, lic.version, amount="1000.10",
+                                       repatriation_date=TODAY, bank_reference="VIR-X",
+                                       file_name="avis.pdf", data=tiny_pdf(["Avis"]))
+    at = open_bank(lic)
+    assert list(frame(at, "Reste dû")["Apurable"]) == ["Oui"]
+    widget(at, "text_area", "withdraw_reason_").input("Virement d'un autre client")
+    at.button(key="withdraw_submit").click().run()
+    assert not at.exception
+    assert list(frame(at, "Reste dû")["Apurable"]) == ["Non"]
+    assert at.button(key="settle").disabled
+    state = list(frame(at, "Référence bancaire")["État"])
+    assert state[0].startswith("Retiré le ") and "Virement d'un autre client" in state[0]
+    assert services.get_licence(actors["banque"], lic.id).repatriated_amount == 0
+
+
+def test_the_mce_compares_a_modified_licence_with_the_visaed_revision(
+    actors: dict[str, Actor]
+) -> None:
+    exp = actors["exportateur"]
+    lic = visaed(actors)
+    lic = services.request_modification(exp, lic.id, lic.version, "Montant revu")
+    header = {k: getattr(lic, k) for k in ("recipient", "category", "total_amount", "currency",
+                                            "customs_regime", "customs_office", "payment_terms",
+                                            "incoterm")}
+    lic = services.update_header(exp, lic.id, lic.version, {**header, "total_amount": "13000"})
+    lic = services.submit_for_visa(exp, lic.id, lic.version)
+    at = app(MCE, "mce").run()
+    assert not at.exception
+    assert list(frame(at, "Révision")["Révision"]) == ["1 (modifiée après visa)"]
+    (compare,) = [e for e in at.expander if e.label.startswith("Comparer avec la révision visée")]
+    assert "1 différence(s)" in compare.label
+    shown = frame(at, "Révision 0 (visée)")
+    assert list(shown["Champ"]) == ["Montant total"]
+    assert [v.replace("\u202f", " ").replace("\u00a0", " ")
+            for v in (shown["Révision 0 (visée)"][0], shown["Révision 1"][0])] == [
+        "12 500,50 EUR", "13 000,00 EUR"]
+    at.toggle(key=f"detail_{lic.id}_compare_all").set_value(True).run()
+    assert len(frame(at, "Révision 0 (visée)")) > 10  # every field, the unchanged ones too

@@ -115,8 +115,8 @@ def test_detail_shows_every_section_the_visa_and_printing(actors: dict[str, Acto
     assert list(goods["Désignation commerciale"]) == ["Clémentines lot 1", "Clémentines lot 2"]
     assert list(goods["Quantité restante"]) == ["100", "100"]
     assert "France (FR)" in shown
-    assert list(table(at, "Fichier")["Montant"]) == ["12\u00a0500,50\u00a0EUR"]
-    for label in ("Fruits d'Europe GmbH", "12\u00a0500,50\u00a0EUR", "FOB"):
+    assert list(table(at, "Fichier")["Montant"]) == ["12\u202f500,50\u00a0EUR"]
+    for label in ("Fruits d'Europe GmbH", "12\u202f500,50\u00a0EUR", "FOB"):
         assert label in shown
     assert {"Imprimer", "Imprimer Vide", "facture.pdf"} <= set(downloads(at))
     assert len(results_tables(at)) == 0  # the detail replaces the list

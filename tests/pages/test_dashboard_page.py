@@ -11,9 +11,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import services
+from core.files import tiny_pdf
 from core.lifecycle import STATUS_COLOURS, Status
 from core.views import Actor
-from tests.conftest import complete_draft, header, visaed
+from tests.conftest import first_tariff, header, visaed
 from tests.pages.login import app, texts
 
 PAGE = "pages/7_Tableau_de_bord.py"
@@ -35,7 +36,14 @@ def _world(actors: dict[str, Actor]) -> None:
     """A visaed EUR licence, a submitted USD one, a draft of each company."""
     exp, exp2 = actors["exportateur"], actors["exportateur2"]
     visaed(actors)
-    usd = complete_draft(exp2, currency="USD")
+    # Invoices freeze the currency: the USD licence is USD from its creation.
+    usd = services.create_licence(exp2, header(currency="USD"))
+    usd = services.add_country(exp2, usd.id, usd.version, "FR")
+    usd = services.add_invoice(exp2, usd.id, usd.version, "12500.50", dt.date(2026, 1, 15),
+                               "facture.pdf", tiny_pdf(["Facture"]))
+    usd = services.add_goods_line(exp2, usd.id, usd.version, designation="Clémentines",
+                                  origin_country="MA", quantity="100", net_weight="1000",
+                                  tariff_code=first_tariff())
     services.submit_for_visa(exp2, usd.id, usd.version)
     services.create_licence(exp, header())
     services.create_licence(exp2, header(currency="GBP"))
@@ -68,7 +76,7 @@ def test_analyst_mce_and_admin_see_the_figures(db_url: str, actors: dict[str, Ac
     assert "date de soumission" in shown
     currencies = next(d.value for d in at.dataframe if "Devise" in d.value.columns)
     assert list(currencies["Devise"]) == ["EUR", "USD"]
-    assert list(currencies["Montant total"]) == ["12\u00a0500,50", "12\u00a0500,50"]
+    assert list(currencies["Montant total"]) == ["12\u202f500,50", "12\u202f500,50"]
     assert len(at.get("vega_lite_chart")) >= 5
 
 

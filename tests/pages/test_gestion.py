@@ -112,7 +112,7 @@ def test_exporter_sees_the_latest_licences_of_its_company_only(
     assert other.registration_number not in texts(at)
     frame = results(at)
     assert list(frame["Statut"]) == ["Brouillon", "Brouillon"]
-    assert list(frame["Montant total"]) == ["12\u00a0500,50"] * 2
+    assert list(frame["Montant total"]) == ["12\u202f500,50"] * 2
     assert "Page 1 / 1 — 2 licences" in texts(at)
 
 
@@ -197,9 +197,12 @@ def test_history_dialog_lists_every_event_and_offers_the_excel_export(
     services.submit_for_visa(exp, lic.id, lic.version)
     at = open_for(lic, "history")
     history = dialog(at).table[0].value
-    assert list(history.columns) == ["Date", "Utilisateur", "Action", "Statut avant → après",
-                                     "Motif"]
+    assert list(history.columns) == ["Date (heure du Maroc)", "Utilisateur", "Action",
+                                     "Statut avant → après", "Modifications", "Motif"]
     assert history["Action"].iloc[0] == "Création de la licence"
+    # each changed field, readably: the goods line added, one field per line
+    added = history["Modifications"].iloc[-2].replace("\u202f", " ").replace("\u00a0", " ")
+    assert "Marchandise 1 – Quantité : 100 (ajout)" in added.split("\n")
     assert list(history["Action"])[-1] == "Soumission pour visa MCE"
     assert list(history["Statut avant → après"])[-1] == "Brouillon → Soumise pour visa MCE"
     assert len(history) == len(services.history(exp, lic.id))
