@@ -497,7 +497,9 @@ def _imputations_grid(d: LicenceDetail) -> _Grid | None:
         return None
     rows = tuple(
         (
-            _or_dash(imp.declaration_ref),
+            # A reversed imputation stays listed, marked, and out of the total.
+            _or_dash(imp.declaration_ref)
+            + (f" (annulée le {fr_date(imp.reversed_at)})" if imp.is_reversed else ""),
             fr_date(imp.declaration_date),
             _or_dash(imp.customs_office_label or imp.customs_office),
             str(line.line_no),
@@ -515,7 +517,9 @@ def _repatriations_grid(d: LicenceDetail) -> _Grid | None:
     if not d.repatriations:
         return None
     rows = tuple(
-        (_or_dash(r.bank_reference), fr_date(r.repatriation_date), fr_amount(r.amount, d.currency))
+        (_or_dash(r.bank_reference)
+         + (f" (retiré le {fr_date(r.withdrawn_at)})" if r.is_withdrawn else ""),
+         fr_date(r.repatriation_date), fr_amount(r.amount, d.currency))
         for r in d.repatriations
     )
     return _Grid(rows, ("Total rapatrié", "", fr_amount(d.repatriated_amount, d.currency)))

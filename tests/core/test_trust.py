@@ -260,3 +260,24 @@ def test_new_revision_compared_with_the_visaed_one(actors: dict[str, Actor]) -> 
     assert services.compare_revisions(exp, lic.id) == comparison
     with pytest.raises(NotFound):
         services.compare_revisions(actors["exportateur2"], lic.id)
+
+
+def test_the_printed_licence_marks_reversed_records(actors: dict[str, Actor], pdf: bytes) -> None:
+    import io
+    import re
+
+    import pypdf
+
+    from core.exports import licence_pdf
+    from core.text import fr_date
+
+    lic = visaed(actors)
+    lic = _impute(actors, lic, "DUM-ERR", {lic.goods[0].id: ("10", "999")})
+    lic = services.reverse_imputation(actors["douane"], lic.id, lic.version,
+                                      lic.imputations[0].id, "Mauvaise licence")
+    lic = _impute(actors, lic, "DUM-OK", {lic.goods[0].id: ("10", "100")})
+    reader = pypdf.PdfReader(io.BytesIO(licence_pdf(lic)))
+    text = plain(re.sub(r"\s+", " ", " ".join(p.extract_text() or "" for p in reader.pages)))
+    assert f"DUM-ERR (annulée le {fr_date(lic.imputations[0].reversed_at)})" in text
+    assert "DUM-OK" in text and "DUM-OK (annulée" not in text
+    assert "Total imputé 100,00 EUR" in text
