@@ -41,7 +41,7 @@ l'objet d'une imputation douanière.
 """,
     "consult": """
 La consultation affiche les **10 licences récentes ayant été actionnées** (soumises pour visa MCE,
-visées, etc.), sans possibilité de les modifier.
+visées, etc.), la dernière opération d'abord, sans possibilité de les modifier.
 
 Sélectionnez une licence parmi les résultats : **Historique** ou **Détail**. Dans le détail,
 **Imprimer** télécharge la licence en PDF et **Imprimer Vide** le formulaire vierge.

@@ -194,13 +194,16 @@ def search_form(prefix: str, actor: Actor, *, actioned_only: bool) -> None:
 def results(prefix: str, actor: Actor, *, actioned_only: bool) -> SearchPage:
     """The current page of results for the applied filters (page 1 = the 10 latest)."""
     filters = applied_filters(prefix, actioned_only)
-    if f"eld_{prefix}_filters" not in st.session_state and current_page(prefix) == 1:
+    default_list = f"eld_{prefix}_filters" not in st.session_state
+    # Consulter's default list runs by latest action on every page, as its first page does.
+    by_action = actioned_only and default_list
+    if default_list and current_page(prefix) == 1:
         page = latest(actor, PAGE_SIZE, actioned_only=actioned_only)
     else:
-        page = search(actor, filters, current_page(prefix), PAGE_SIZE)
+        page = search(actor, filters, current_page(prefix), PAGE_SIZE, by_latest_action=by_action)
     if page.page > page.page_count:  # fewer results than before (a cancellation, a search)
         st.session_state[f"eld_{prefix}_page"] = page.page_count
-        page = search(actor, filters, page.page_count, PAGE_SIZE)
+        page = search(actor, filters, page.page_count, PAGE_SIZE, by_latest_action=by_action)
     return page
 
 
