@@ -53,7 +53,7 @@ def table(data: dict[str, list[Any]], *, right: Sequence[str] = (),
 
 def wrapped(data: dict[str, list[Any]]) -> None:
     """A few rows whose long texts wrap (designations), so no column is pushed out of view."""
-    st.table(pd.DataFrame(data), hide_index=True, border="horizontal")
+    st.table(lv.text_frame(data), hide_index=True, border="horizontal")
 
 
 def heading(d: LicenceDetail, extra: str = "") -> None:

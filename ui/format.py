@@ -65,3 +65,12 @@ def badge(status: Status) -> str:
     return (
         f'<span class="eld-badge" style="background:{colour}">{html.escape(status.label)}</span>'
     )
+
+
+_MARKDOWN = str.maketrans({c: f"\\{c}" for c in "\\`*_[]!<>|~$#"})
+
+
+def md_escape(value: object) -> object:
+    """A text cell of `st.table` (which renders cells as Markdown) shown as typed: no link,
+    image, emphasis or formula made from a user's text. Other values pass unchanged."""
+    return value.translate(_MARKDOWN) if isinstance(value, str) else value

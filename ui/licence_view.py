@@ -153,9 +153,15 @@ def _escape(value: str) -> str:
     return html.escape(value, quote=False).replace("\n", "<br>")
 
 
+def text_frame(data: dict[str, list[Any]]) -> pd.DataFrame:
+    """A frame for `st.table`, its texts escaped: st.table renders cells as Markdown."""
+    return pd.DataFrame({name: [fmt.md_escape(v) for v in values]
+                         for name, values in data.items()})
+
+
 def _table(data: dict[str, list[Any]]) -> None:
     """A small read-only table whose long texts wrap (st.dataframe would cut them)."""
-    st.table(pd.DataFrame(data), hide_index=True, border="horizontal")
+    st.table(text_frame(data), hide_index=True, border="horizontal")
 
 
 def _files(actor: Actor, licence_id: int, files: list[FileView], key: str) -> None:
@@ -326,7 +332,7 @@ def comparison_table(found: RevisionComparison, *, only_changes: bool) -> None:
     if not fields:
         st.info("Aucune différence avec la révision visée.")
         return
-    frame = pd.DataFrame({
+    frame = text_frame({
         "Section": [f.section for f in fields],
         "Champ": [f.label for f in fields],
         f"Révision {found.visaed_revision} (visée)": [f.visaed or "—" for f in fields],

@@ -41,9 +41,28 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server(served: tuple[str, str]) -> str:
+    """The base URL of this module's server."""
+    return served[0]
+
+
+@pytest.fixture
+def server_core(served: tuple[str, str]) -> Iterator[str]:
+    """Core opened on the server's own database, to prepare data and check what was saved."""
+    from core.database import dispose_engines, set_default_url
+
+    set_default_url(served[1])
+    yield served[1]
+    set_default_url(None)
+    dispose_engines()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """(base URL, database URL) of a real server with its own SQLite file of demo data."""
     folder = tmp_path_factory.mktemp("e2e")
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{folder / 'e2e.sqlite3'}",
+    database = f"sqlite:///{folder / 'e2e.sqlite3'}"
+    env = dict(os.environ, DATABASE_URL=database,
                AUTH_COOKIE_KEY="e2e-test-cookie-key-" + "x" * 20, DEMO_MODE="1")
     subprocess.run([sys.executable, "-m", "core", "ensure-demo", "--licences", "30"], env=env,
                    cwd=PROJECT_ROOT, check=True, capture_output=True)
@@ -64,7 +83,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 time.sleep(0.3)
         else:
             raise RuntimeError("streamlit did not start")
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", database
     finally:
         proc.terminate()
         try:

@@ -211,6 +211,18 @@ def test_history_dialog_lists_every_event_and_offers_the_excel_export(
     assert dialog(at) is None
 
 
+def test_history_shows_free_text_as_typed_never_as_markdown(actors: dict[str, Actor]) -> None:
+    exp = actors["exportateur"]
+    hostile = "![x](http://example.invalid/x.png) [lien](data:text/html,x) *gras* $x$"
+    lic = services.create_licence(exp, header(recipient=hostile))
+    at = open_for(lic, "history")
+    cell = dialog(at).table[0].value["Modifications"].iloc[0]
+    # every Markdown marker escaped: the page shows the text, no image, link or formula
+    assert "\\!\\[x\\](http://example.invalid/x.png)" in cell
+    assert "\\[lien\\](data:text/html,x) \\*gras\\* \\$x\\$" in cell
+    assert "![x]" not in cell
+
+
 def test_cancel_needs_a_reason_then_cancels(actors: dict[str, Actor]) -> None:
     lic = services.create_licence(actors["exportateur"], header())
     newer = services.create_licence(actors["exportateur"], header())
