@@ -30,7 +30,7 @@ from core.accounts import get_actor
 from core.database import read_session
 from core.errors import DomainError
 from core.files import tiny_pdf
-from core.models import HistoryEvent, ImputationLine, Licence
+from core.models import HistoryEvent, Imputation, ImputationLine, Licence
 from core.views import Actor, LicenceDetail
 from tests.conftest import first_tariff, fresh_database, header
 
@@ -49,6 +49,9 @@ class Model:
     imputed_value: Decimal = Decimal("0")
     repatriated: Decimal = Decimal("0")
     refs: set[str] = field(default_factory=set)
+    # in force: imputation id -> (reference, goods line, quantity, value); proof id -> amount
+    imputations: dict[int, tuple[str, int, Decimal, Decimal]] = field(default_factory=dict)
+    proofs: dict[int, Decimal] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -100,8 +103,14 @@ class LicenceMachine(RuleBasedStateMachine):
             self.licences[result.id].status = result.status.value
         return result
 
-    def pick(self, data: st.DataObject) -> tuple[int, Model]:
-        lid = data.draw(st.sampled_from(sorted(self.licences)))
+    def pick(self, data: st.DataObject, likely: frozenset[str] = frozenset()) -> tuple[int, Model]:
+        """Any licence; with `likely`, mostly one in those statuses (when there is one), so that
+        the circuit's later steps are reached in a short run and refusals still get tried."""
+        ids = sorted(self.licences)
+        fitting = [i for i in ids if self.licences[i].status in likely]
+        if fitting and data.draw(st.integers(0, 3)) > 0:
+            ids = fitting
+        lid = data.draw(st.sampled_from(ids))
         return lid, self.licences[lid]
 
     # ------------------------------------------------------------- exporter
@@ -112,6 +121,27 @@ class LicenceMachine(RuleBasedStateMachine):
         assert lic.registration_number not in self.numbers
         self.numbers.add(lic.registration_number)
         self.licences[lic.id] = Model(company=company, version=lic.version)
+
+    @rule(company=st.integers(0, 1), lines=st.integers(1, 2))
+    def create_visaed(self, company: int, lines: int) -> None:
+        """A shortcut to the circuit's second half: a complete licence, submitted and visaed
+        (six events), so that imputations, reversals and proofs are reached in a short run."""
+        exp = self.exporter(company)
+        lic = services.create_licence(exp, header())
+        lic = services.add_country(exp, lic.id, lic.version, "FR")
+        lic = services.add_invoice(exp, lic.id, lic.version, "100", dt.date.today(), "f.pdf",
+                                   self.pdf)
+        for _ in range(lines):
+            lic = services.add_goods_line(exp, lic.id, lic.version, designation="Tomates",
+                                          origin_country="MA", quantity="10", net_weight="1",
+                                          tariff_code=self.tariff)
+        lic = services.submit_for_visa(exp, lic.id, lic.version)
+        lic = services.grant_visa(self.users["mce"], lic.id, lic.version, f"V-{lic.id}")
+        self.events += 5 + lines
+        self.numbers.add(lic.registration_number)
+        self.licences[lic.id] = Model(
+            company=company, status=lic.status.value, version=lic.version, countries={"FR"},
+            invoices=1, goods={g.id: (g.quantity, Decimal("0")) for g in lic.goods})
 
     @precondition(lambda self: self.licences)
     @rule(data=st.data(), who=st.integers(0, 1),
@@ -166,7 +196,7 @@ class LicenceMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def request_modification(self, data: st.DataObject) -> None:
         lid, m = self.pick(data)
-        ok = m.status == "VISEE" and not m.imputed_any
+        ok = m.status == "VISEE" and not m.imputed_any and not m.proofs
         self.attempt(lid, ok, lambda: services.request_modification(
             self.exporter(m.company), lid, m.version, "Quantités revues"))
 
@@ -202,7 +232,7 @@ class LicenceMachine(RuleBasedStateMachine):
     @rule(data=st.data(), share=st.sampled_from([Decimal("0.5"), Decimal("1"), Decimal("2")]),
           ref=st.sampled_from(["D1", "D2", "D3", "D4"]))
     def impute(self, data: st.DataObject, share: Decimal, ref: str) -> None:
-        lid, m = self.pick(data)
+        lid, m = self.pick(data, frozenset({"VISEE", "IMPUTEE_PARTIELLEMENT"}))
         if not m.goods:
             return
         gid = data.draw(st.sampled_from(sorted(m.goods)))
@@ -210,32 +240,77 @@ class LicenceMachine(RuleBasedStateMachine):
         amount = (qty * share / 2).quantize(Decimal("0.001"))
         ok = (m.status in {"VISEE", "IMPUTEE_PARTIELLEMENT"} and ref not in m.refs
               and amount > 0 and imputed + amount <= qty)
-        if self.attempt(lid, ok, lambda: services.impute(
+        result = self.attempt(lid, ok, lambda: services.impute(
                 self.users["douane"], lid, m.version, declaration_ref=ref,
                 declaration_date=dt.date.today(), customs_office=header()["customs_office"],
-                lines={gid: (str(amount), "10")})):
+                lines={gid: (str(amount), "10")}))
+        if result:
             m.goods[gid] = (qty, imputed + amount)
             m.refs.add(ref)
             m.imputed_value += Decimal("10")
-            done = all(q == i for q, i in m.goods.values())
-            assert m.status == ("IMPUTEE_TOTALEMENT" if done else "IMPUTEE_PARTIELLEMENT")
+            (new,) = [i for i in result.imputations
+                      if i.declaration_ref == ref and not i.is_reversed]
+            m.imputations[new.id] = (ref, gid, amount, Decimal("10"))
+            assert m.status == self.imputed_status(m)
+
+    @staticmethod
+    def imputed_status(m: Model) -> str:
+        if not m.imputed_any:
+            return "VISEE"
+        done = all(q == i for q, i in m.goods.values())
+        return "IMPUTEE_TOTALEMENT" if done else "IMPUTEE_PARTIELLEMENT"
+
+    @precondition(lambda self: any(m.imputations for m in self.licences.values()))
+    @rule(data=st.data(), by=st.sampled_from(["douane", "douane", "douane", "banque"]),
+          reason=st.sampled_from(["Valeur mal saisie", "Mauvaise licence", " "]))
+    def reverse_imputation(self, data: st.DataObject, by: str, reason: str) -> None:
+        lid = data.draw(st.sampled_from(sorted(k for k, m in self.licences.items()
+                                               if m.imputations)))
+        m = self.licences[lid]
+        imp_id = data.draw(st.sampled_from(sorted(m.imputations)))
+        ref, gid, qty, value = m.imputations[imp_id]
+        ok = (m.status in {"IMPUTEE_PARTIELLEMENT", "IMPUTEE_TOTALEMENT"} and by == "douane"
+              and bool(reason.strip()))
+        if self.attempt(lid, ok, lambda: services.reverse_imputation(
+                self.users[by], lid, m.version, imp_id, reason)):
+            del m.imputations[imp_id]
+            licensed, imputed = m.goods[gid]
+            m.goods[gid] = (licensed, imputed - qty)
+            m.imputed_value -= value
+            m.refs.discard(ref)
+            assert m.status == self.imputed_status(m)
+
+    @precondition(lambda self: any(m.proofs for m in self.licences.values()))
+    @rule(data=st.data())
+    def withdraw_repatriation(self, data: st.DataObject) -> None:
+        lid = data.draw(st.sampled_from(sorted(k for k, m in self.licences.items() if m.proofs)))
+        m = self.licences[lid]
+        proof = data.draw(st.sampled_from(sorted(m.proofs)))
+        ok = m.status in {"IMPUTEE_PARTIELLEMENT", "IMPUTEE_TOTALEMENT"}
+        if self.attempt(lid, ok, lambda: services.withdraw_repatriation(
+                self.users["banque"], lid, m.version, proof, "Erreur de licence")):
+            m.repatriated -= m.proofs.pop(proof)
 
     @precondition(lambda self: self.licences)
     @rule(data=st.data(), amount=st.sampled_from(["10", "5.5"]))
     def repatriate(self, data: st.DataObject, amount: str) -> None:
-        lid, m = self.pick(data)
+        lid, m = self.pick(data, frozenset({"IMPUTEE_PARTIELLEMENT", "IMPUTEE_TOTALEMENT"}))
         ok = m.status in {"IMPUTEE_PARTIELLEMENT", "IMPUTEE_TOTALEMENT"}
         ref = f"R{self.events}"
-        if self.attempt(lid, ok, lambda: services.record_repatriation(
+        result = self.attempt(lid, ok, lambda: services.record_repatriation(
                 self.users["banque"], lid, m.version, amount=amount,
                 repatriation_date=dt.date.today(), bank_reference=ref, file_name="r.pdf",
-                data=self.pdf)):
+                data=self.pdf))
+        if result:
             m.repatriated += Decimal(amount)
+            (new,) = [r for r in result.repatriations
+                      if r.bank_reference == ref and not r.is_withdrawn]
+            m.proofs[new.id] = Decimal(amount)
 
     @precondition(lambda self: self.licences)
     @rule(data=st.data())
     def settle(self, data: st.DataObject) -> None:
-        lid, m = self.pick(data)
+        lid, m = self.pick(data, frozenset({"IMPUTEE_PARTIELLEMENT", "IMPUTEE_TOTALEMENT"}))
         # validity never ends within a run: only a total imputation can be settled
         ok = m.status == "IMPUTEE_TOTALEMENT" and m.repatriated >= m.imputed_value
         self.attempt(lid, ok, lambda: services.settle(self.users["banque"], lid, m.version))
@@ -251,13 +326,24 @@ class LicenceMachine(RuleBasedStateMachine):
             numbers = list(s.scalars(select(Licence.registration_number)))
             over = s.execute(
                 select(ImputationLine.goods_line_id, func.sum(ImputationLine.quantity))
+                .join(Imputation, Imputation.id == ImputationLine.imputation_id)
+                .where(Imputation.reversed_at.is_(None))
                 .group_by(ImputationLine.goods_line_id)
             ).all()
+            values = dict(s.execute(
+                select(Imputation.licence_id, func.sum(ImputationLine.value))
+                .join(ImputationLine, ImputationLine.imputation_id == Imputation.id)
+                .where(Imputation.reversed_at.is_(None)).group_by(Imputation.licence_id)
+            ).all())
+            amounts = dict(s.execute(select(Licence.id, Licence.total_amount)).all())
         assert {k: v for k, v in rows.items()} == {k: m.status for k, m in self.licences.items()}
         assert len(numbers) == len(set(numbers))
         licensed = {gid: q for m in self.licences.values() for gid, (q, _) in m.goods.items()}
         for gid, total in over:
             assert Decimal(str(total)) <= licensed[gid]
+        for lid, value in values.items():  # the imputed value never passes the licence's amount
+            assert Decimal(str(value)).quantize(Decimal("0.01")) == self.licences[lid].imputed_value
+            assert Decimal(str(value)) <= amounts[lid]
 
 
 @pytest.mark.slow
