@@ -59,8 +59,14 @@ def _wrongly_imputed() -> LicenceDetail:
                            lines={lic.goods[0].id: ("100", "9000")})
 
 
-def _context(browser: Any) -> Any:
-    return browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR")
+def _open_as(browser: Any, server: str, username: str, path: str) -> tuple[Any, Any]:
+    """(context, page): `username` logged in its own browser context, on `path`."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR")
+    page = context.new_page()
+    login(page, server, username)
+    page.goto(f"{server}/{path}")
+    idle(page)
+    return context, page
 
 
 def test_history_comparison_and_reversal(server: str, server_core: str, browser: Any,
@@ -68,11 +74,7 @@ def test_history_comparison_and_reversal(server: str, server_core: str, browser:
     modified, imputed = _modified_and_resubmitted(), _wrongly_imputed()
 
     # MCE: the modified licence beside the visaed revision, the differences highlighted
-    context = _context(browser)
-    page = context.new_page()
-    login(page, server, "mce")
-    page.goto(f"{server}/Visa_MCE")
-    idle(page)
+    context, page = _open_as(browser, server, "mce", "Visa_MCE")
     select(page, "mce_choice", modified.registration_number)
     title = page.get_by_text("Comparer avec la révision visée").first
     wait_until(title.is_visible, message="no comparison offered")
@@ -89,11 +91,8 @@ def test_history_comparison_and_reversal(server: str, server_core: str, browser:
     context.close()
 
     # Exporter: the history names each changed field with its old and new value
-    context = _context(browser)
-    page = context.new_page()
-    login(page, server, "exportateur")
-    page.goto(f"{server}/Consulter_des_Licences?id={modified.id}")
-    idle(page)
+    context, page = _open_as(browser, server, "exportateur",
+                             f"Consulter_des_Licences?id={modified.id}")
     key(page, "consulter_detail_history").locator("button").first.click()
     idle(page)
     dialog = page.get_by_role("dialog")
@@ -107,11 +106,7 @@ def test_history_comparison_and_reversal(server: str, server_core: str, browser:
     context.close()
 
     # Customs: reverse the mistaken imputation, with its reason
-    context = _context(browser)
-    page = context.new_page()
-    login(page, server, "douane")
-    page.goto(f"{server}/Imputation_Douaniere")
-    idle(page)
+    context, page = _open_as(browser, server, "douane", "Imputation_Douaniere")
     page.get_by_role("tab", name="Corriger une imputation").click()
     idle(page)
     box = key(page, "douane_fix_number").locator("input")
