@@ -579,7 +579,7 @@ def submit_for_visa(actor: Actor, licence_id: int, expected_version: int) -> Lic
 
 def _reason(raw: object, label: str = "Motif") -> str:
     c = Checker()
-    text = c.text("reason", label, raw, max_len=1000)
+    text = c.text("reason", label, raw, max_len=1000, multiline=True)
     c.done()
     return text or ""
 
@@ -671,7 +671,7 @@ def grant_visa(
         )
         day = today()
         c = Checker()
-        number = c.text("visa_number", "Numéro de visa", visa_number, max_len=40)
+        number = c.reference("visa_number", "Numéro de visa", visa_number, max_len=40)
         end = default_validity_end(day) if validity_end in (None, "") else c.date(
             "validity_end", "Fin de validité", validity_end, today=day, not_future=False
         )
@@ -782,8 +782,8 @@ def impute(
         if licence.validity_end is None or licence.validity_end < day:
             raise NotAllowed("La validité de la licence a expiré : imputation impossible.")
         c = Checker()
-        ref = c.text("declaration_ref", "Référence de la déclaration", declaration_ref, max_len=40)
-        ref = ref.upper() if ref else ref
+        ref = c.reference("declaration_ref", "Référence de la déclaration", declaration_ref,
+                          max_len=40)
         decl_day = c.date("declaration_date", "Date de la déclaration", declaration_date, today=day)
         if licence.visa_date and decl_day < licence.visa_date:
             c.fail("declaration_date", "Date de la déclaration : antérieure au visa.")
@@ -940,8 +940,7 @@ def record_repatriation(
         c = Checker()
         value = c.amount("amount", "Montant rapatrié", amount)
         day = c.date("repatriation_date", "Date du rapatriement", repatriation_date, today=today())
-        ref = c.text("bank_reference", "Référence bancaire", bank_reference, max_len=60)
-        ref = ref.upper() if ref else ref
+        ref = c.reference("bank_reference", "Référence bancaire", bank_reference, max_len=60)
         if ref and any(r.bank_reference == ref for r in _active(licence.repatriations)):
             c.fail("bank_reference", f"La référence {ref} est déjà enregistrée sur cette licence.")
         c.done()

@@ -9,7 +9,14 @@ from decimal import Decimal, InvalidOperation
 
 from core.errors import ValidationFailed
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters (tab, line breaks included) and the bidirectional overrides and isolates
+# that can make a text read differently from what it holds (U+202A–U+202E, U+2066–U+2069).
+_SINGLE_LINE_FORBIDDEN = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Multi-line texts (reasons) keep their line breaks, nothing else.
+_MULTI_LINE_FORBIDDEN = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Visa numbers, declaration and bank references: what such identifiers are made of.
+_REFERENCE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9 ./-]*[A-Za-z0-9])?")
 MAX_AMOUNT = Decimal("1000000000000")
 
 
@@ -84,13 +91,24 @@ class Checker:
         return self.decimal(field, label, raw, places=2) or Decimal("0")
 
     def text(
-        self, field: str, label: str, raw: object, *, max_len: int, required: bool = True
+        self,
+        field: str,
+        label: str,
+        raw: object,
+        *,
+        max_len: int,
+        required: bool = True,
+        multiline: bool = False,
     ) -> str | None:
+        """A free text, trimmed. Single-line texts refuse every control character (tab and line
+        breaks included) and the bidirectional controls; multi-line ones keep line breaks."""
         if raw is None:
             raw = ""
         if not isinstance(raw, str):
             self.fail(field, f"{label} : texte attendu.")
             return None
+        if multiline:
+            raw = raw.replace("\r\n", "\n").replace("\r", "\n")
         value = raw.strip()
         if not value:
             if required:
@@ -99,10 +117,26 @@ class Checker:
         if len(value) > max_len:
             self.fail(field, f"{label} : {max_len} caractères au plus ({len(value)} saisis).")
             return None
-        if _CONTROL.search(value):
-            self.fail(field, f"{label} : caractères de contrôle interdits.")
+        forbidden = (_MULTI_LINE_FORBIDDEN if multiline else _SINGLE_LINE_FORBIDDEN).search(value)
+        if forbidden:
+            what = ("retour à la ligne ou tabulation" if forbidden.group() in "\t\n\r"
+                    else "caractère de contrôle ou de sens d'écriture")
+            self.fail(field, f"{label} : {what} interdit (U+{ord(forbidden.group()):04X}).")
             return None
         return value
+
+    def reference(self, field: str, label: str, raw: object, *, max_len: int) -> str | None:
+        """An identifier (visa number, declaration or bank reference): letters, digits, space,
+        « - », « / » and « . », starting and ending with a letter or a digit; upper-cased."""
+        value = self.text(field, label, raw, max_len=max_len)
+        if value is None:
+            return None
+        if not _REFERENCE.fullmatch(value):
+            self.fail(field, (f"{label} : lettres, chiffres, espace, « - », « / » et « . » "
+                              f"uniquement, commençant et finissant par une lettre ou un chiffre "
+                              f"({max_len} caractères au plus)."))
+            return None
+        return value.upper()
 
     def code(self, field: str, label: str, raw: object, options: Mapping[str, str]) -> str:
         value = raw.strip().upper() if isinstance(raw, str) else ""
