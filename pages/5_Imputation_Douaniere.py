@@ -26,7 +26,8 @@ def worklist(prefix: str, corrections: bool) -> None:
         return
     if not work.rows:
         empty = "Aucune licence imputée" if corrections else "Aucune licence visée à imputer"
-        st.info(empty + (f" pour « {number} »." if number else "."), icon=":material/inbox:")
+        st.info(empty + (f" pour « {fmt.md_escape(number)} »." if number else "."),
+                icon=":material/inbox:")
         return
     rows = work.rows
     uc.table({

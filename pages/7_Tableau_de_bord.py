@@ -21,7 +21,7 @@ except DomainError as exc:
 info, refresh = st.columns([5, 1], vertical_alignment="center")
 with info:
     described = dash.filters_text(filters, actor)
-    shown = "  \n".join(f"**{label}** : {value}" for label, value in described)
+    shown = "  \n".join(f"**{label}** : {fmt.md_escape(value)}" for label, value in described)
     st.caption(f"Chiffres calculés le {fmt.datetime(board.generated_at)} (heure du Maroc) "
                f"(recalculés toutes les {dash.CACHE_SECONDS // 60} minutes).  \n{shown}")
 with refresh:

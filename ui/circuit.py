@@ -57,9 +57,9 @@ def wrapped(data: dict[str, list[Any]]) -> None:
 
 
 def heading(d: LicenceDetail, extra: str = "") -> None:
-    st.markdown(f"<span class='eld-number'>{d.registration_number}</span>&nbsp;&nbsp;"
-                f"{fmt.badge(d.status)}&nbsp;&nbsp;{d.company_name}{extra}",
-                unsafe_allow_html=True)
+    st.markdown(f"<span class='eld-number'>{fmt.html_text(d.registration_number)}</span>"
+                f"&nbsp;&nbsp;{fmt.badge(d.status)}&nbsp;&nbsp;"
+                f"{fmt.html_text(d.company_name + extra)}", unsafe_allow_html=True)
 
 
 # ------------------------------------------------------------------ queues
@@ -321,11 +321,12 @@ def imputation_form(actor: Actor, d: LicenceDetail) -> None:
                                                    "Quantité à imputer",
                                                    f"Valeur déclarée ({d.currency})"),
                               strict=True):
-            col.markdown(f"<small><b>{title}</b></small>", unsafe_allow_html=True)
+            col.markdown(f"<small><b>{fmt.html_text(title)}</b></small>",
+                         unsafe_allow_html=True)
         values: dict[int, tuple[str, str]] = {}
         for g in d.goods:
             left, rest, qty, value = st.columns(widths, vertical_alignment="center")
-            left.markdown(f"{g.line_no}. {g.designation}")
+            left.markdown(fmt.md_escape(f"{g.line_no}. {g.designation}"))
             rest.markdown(fmt.quantity(g.remaining_quantity))
             done = g.remaining_quantity <= 0
             values[g.id] = (

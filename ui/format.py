@@ -62,9 +62,20 @@ def size(num_bytes: int) -> str:
 def badge(status: Status) -> str:
     """A coloured status badge (HTML, for st.markdown with unsafe_allow_html)."""
     colour = STATUS_COLOURS[status]
-    return (
-        f'<span class="eld-badge" style="background:{colour}">{html.escape(status.label)}</span>'
-    )
+    return f'<span class="eld-badge" style="background:{colour}">{html_text(status.label)}</span>'
+
+
+# Markdown's markers as character references: inert in HTML and in Markdown alike.
+_MARKDOWN_ENTITIES = str.maketrans({c: f"&#{ord(c)};" for c in "\\`*_[]!|~$#:()"})
+
+
+def html_text(value: object) -> str:
+    """THE escaping of a value put into hand-built HTML (`unsafe_allow_html`, `st.html`): HTML
+    special characters and Markdown markers become character references, so a company name or
+    a visa number can neither open a tag nor make a link, an image or a formula."""
+    # « ' » stays as typed (Fruits d'Europe): attributes built here are always double-quoted.
+    return html.escape(str(value), quote=False).replace('"', "&quot;").translate(
+        _MARKDOWN_ENTITIES)
 
 
 _MARKDOWN = str.maketrans({c: f"\\{c}" for c in "\\`*_[]!<>|~$#"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,7 @@ from core.config import PROJECT_ROOT, settings
 from core.lifecycle import ROLE_LABELS, Role
 from core.views import Actor
 from ui import auth, notifications
+from ui import format as fmt
 from ui.help import HELP
 
 ASSETS = PROJECT_ROOT / "assets"
@@ -61,8 +63,9 @@ def _footer() -> None:
     cfg = settings()
     st.markdown(
         '<div class="eld-footer">Support et assistance — HelpDesk : '
-        f"{cfg.helpdesk_phone} · Réclamations : "
-        f'<a href="{cfg.helpdesk_url}" target="_blank">{cfg.helpdesk_url}</a></div>',
+        f"{fmt.html_text(cfg.helpdesk_phone)} · Réclamations : "
+        f'<a href="{html.escape(cfg.helpdesk_url)}" target="_blank" rel="noopener">'
+        f"{html.escape(cfg.helpdesk_url)}</a></div>",
         unsafe_allow_html=True,
     )
 
@@ -70,8 +73,9 @@ def _footer() -> None:
 def _sidebar(actor: Actor, authenticator: object) -> None:
     with st.sidebar:
         st.image(str(LOGO), width=48)
-        st.markdown(f"**{actor.full_name or actor.username}**  \n{ROLE_LABELS[Role(actor.role)]}"
-                    + (f"  \n{actor.company_name}" if actor.company_name else ""))
+        st.markdown(f"**{fmt.md_escape(actor.full_name or actor.username)}**  \n"
+                    f"{ROLE_LABELS[Role(actor.role)]}"
+                    + (f"  \n{fmt.md_escape(actor.company_name)}" if actor.company_name else ""))
         if st.button("Se déconnecter", key="logout_button", icon=":material/logout:", width="stretch"):
             auth.logout(authenticator, actor)
             st.success("Vous êtes déconnecté.")
@@ -82,7 +86,7 @@ def _sidebar(actor: Actor, authenticator: object) -> None:
             if entry.group != group:
                 group = entry.group
                 if group:
-                    st.markdown(f'<div class="eld-menu-group">{group}</div>',
+                    st.markdown(f'<div class="eld-menu-group">{fmt.html_text(group)}</div>',
                                 unsafe_allow_html=True)
             badge = notifications.menu_badge(actor) if entry.path == "Home.py" else ""
             st.page_link(entry.path, label=entry.label + badge)
@@ -118,7 +122,7 @@ def page(title: str, roles: Collection[str] | None = None, *, help_key: str | No
 def _banner(title: str) -> None:
     st.markdown(
         f'<div class="eld-banner"><span class="eld-brand">PortNet · Export Licence Desk</span>'
-        f"<h1>{title}</h1></div>",
+        f"<h1>{fmt.html_text(title)}</h1></div>",
         unsafe_allow_html=True,
     )
 

@@ -8,7 +8,6 @@ Dialogs open from a session-state flag and close by clearing it (STYLE.md): the 
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -150,7 +149,7 @@ def _pairs(items: list[tuple[str, str]], columns: int = 3) -> None:
 
 
 def _escape(value: str) -> str:
-    return html.escape(value, quote=False).replace("\n", "<br>")
+    return fmt.html_text(value).replace("\n", "<br>")
 
 
 def text_frame(data: dict[str, list[Any]]) -> pd.DataFrame:
@@ -216,10 +215,11 @@ def render_detail(actor: Actor, d: LicenceDetail) -> None:
                                                 d.correction_reason),
         ("Motif de l'annulation", d.cancellation_reason)) if text]
     for label, text in reasons:
-        st.warning(f"**{label}** : {text}")
+        st.warning(f"**{label}** : {fmt.md_escape(text)}")
 
     _section("Pays de destination")
-    st.markdown(", ".join(f"{c.name} ({c.code})" for c in d.countries) or "_Aucun pays._")
+    st.markdown(fmt.md_escape(", ".join(f"{c.name} ({c.code})" for c in d.countries))
+                or "_Aucun pays._")
 
     _section("Factures")
     if d.invoices:

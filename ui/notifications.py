@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-
 import streamlit as st
 
 from core import notifications
@@ -34,12 +32,12 @@ def menu_badge(actor: Actor) -> str:
 
 
 def _line(note: notifications.Notification) -> str:
-    details = f" — {html.escape(note.details)}" if note.details else ""
+    details = f" — {fmt.html_text(note.details)}" if note.details else ""
     return (
         f'<div class="eld-note"><span class="eld-note-when" title="{fmt.LOCAL_TIME_LABEL}">'
         f"{fmt.datetime(note.occurred_at)}"
-        f"</span> <b>{html.escape(note.registration_number)}</b> · "
-        f"{html.escape(note.action_label)} {fmt.badge(note.status_after)}{details}</div>"
+        f"</span> <b>{fmt.html_text(note.registration_number)}</b> · "
+        f"{fmt.html_text(note.action_label)} {fmt.badge(note.status_after)}{details}</div>"
     )
 
 
