@@ -5,9 +5,10 @@ import streamlit as st
 
 from core import services
 from core.errors import DomainError
-from core.lifecycle import Role, Status
+from core.lifecycle import Action, Role, Status, is_allowed
 from ui import format as fmt
 from ui import licence_form as form
+from ui import licence_view as lv
 from ui.forms import show_flash
 from ui.layout import page
 
@@ -15,38 +16,40 @@ actor = page("Nouvelle Licence d'Exportation", {Role.EXPORTER}, help_key="new")
 show_flash()
 
 raw_id = st.query_params.get("id")
-detail = None
+licence = None
 if raw_id:
     try:
-        detail = form.as_seen(services.get_licence(actor, int(raw_id)))
+        licence = services.get_licence(actor, int(raw_id))
     except (ValueError, DomainError):
         st.error("Licence introuvable.")
         st.page_link(form.MANAGE_PAGE, label="Retour à la Gestion des Licences d'Exportation")
         st.stop()
 
-if detail is None:
+if licence is None:
     st.markdown("Renseignez les données de la licence, puis **Sauvegarder** pour la créer.")
-    form.header_form(actor, None)
+    form.new_licence_form(actor)
     st.page_link(form.MANAGE_PAGE, label="Retour", icon=":material/arrow_back:")
     st.stop()
 
-editable = detail.status == Status.DRAFT
+detail = form.as_seen(licence)  # sections act with the version the user saw
+editable = is_allowed(detail.status, Action.EDIT, actor.role)
 st.markdown(
-    f'N° d\'enregistrement : <span class="eld-number">{detail.registration_number}</span> '
+    f'N° d\'enregistrement : <span class="eld-number">{fmt.html_text(detail.registration_number)}'
+    "</span> "
     f"&nbsp; {fmt.badge(detail.status)}"
     + (f" &nbsp; révision {detail.revision}" if detail.revision else ""),
     unsafe_allow_html=True,
 )
 if detail.correction_reason and editable:
-    st.warning(f"Renvoyée pour correction par le MCE : {detail.correction_reason}")
+    st.warning(f"Renvoyée pour correction par le MCE : {fmt.md_escape(detail.correction_reason)}")
 if detail.status == Status.SUBMITTED:
     st.info("Licence soumise pour visa MCE : aucune modification ne peut être apportée avant le "
             "retour du MCE ; l'historique reste consultable.")
 elif not editable:
     st.info(f"Licence « {detail.status.label} » : elle ne peut plus être modifiée ici.")
 
-with st.expander("Données de la licence", expanded=False):
-    form.header_form(actor, detail, editable=editable)
+lv.revision_comparison(actor, detail, f"draft_{detail.id}")  # after a Demande de modification
+header = form.header_section(actor, licence, editable)
 left, right = st.columns(2, gap="large")
 with left:
     form.countries_section(actor, detail, editable)
@@ -56,4 +59,4 @@ form.documents_section(actor, detail, editable)
 form.goods_section(actor, detail, editable)
 st.divider()
 form.checklist(detail)
-form.action_bar(actor, detail, editable)
+form.action_bar(actor, detail, editable, header)

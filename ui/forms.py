@@ -3,6 +3,7 @@ messages after the rerun, nothing re-validated here."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -12,6 +13,10 @@ from core.errors import ConcurrentChange, DomainError, ValidationFailed
 
 T = TypeVar("T")
 FLASH = "eld_flash"
+FLASH_AGAIN = "eld_flash_again"
+# A page opened by `st.switch_page` runs twice in the browser: the login guard's cookie
+# component reports its value once mounted. A message for that page is shown on both runs.
+AGAIN_WITHIN_S = 4.0
 
 
 def errors(form: str) -> dict[str, str]:
@@ -59,12 +64,26 @@ def call(form: str, fn: Callable[[], T], success: str | None = None, *, rerun: b
     return None
 
 
-def flash(message: str, kind: str = "success") -> None:
+def flash(message: str, kind: str = "success", *, next_page: bool = False) -> None:
+    """A message for the next run; `next_page=True` when `st.switch_page` follows."""
     st.session_state[FLASH] = (kind, message)
+    if next_page:
+        st.session_state[FLASH_AGAIN] = True
+    else:
+        st.session_state.pop(FLASH_AGAIN, None)
 
 
 def show_flash() -> None:
-    item: Any = st.session_state.pop(FLASH, None)
-    if item:
-        kind, message = item
-        getattr(st, kind)(message, icon=":material/check_circle:" if kind == "success" else None)
+    item: Any = st.session_state.get(FLASH)
+    if not item:
+        return
+    again = st.session_state.get(FLASH_AGAIN)
+    if again is True:  # first run of the new page: keep it for the component's rerun
+        st.session_state[FLASH_AGAIN] = time.monotonic() + AGAIN_WITHIN_S
+    else:
+        st.session_state.pop(FLASH, None)
+        st.session_state.pop(FLASH_AGAIN, None)
+        if again is not None and time.monotonic() > again:
+            return  # a later run of the user's: the message is old news
+    kind, message = item
+    getattr(st, kind)(message, icon=":material/check_circle:" if kind == "success" else None)
