@@ -7,12 +7,12 @@ from core.lifecycle import Role, Status
 from ui import format as fmt
 from ui import notifications
 from ui.forms import show_flash
-from ui.layout import menu_for, page
+from ui.layout import ACCOUNT_GROUP, menu_for, page
 
 actor = page("Écran principal", help_key="home")
 show_flash()
-st.markdown(f"Bienvenue, **{actor.full_name or actor.username}**"
-            + (f" — {actor.company_name}" if actor.company_name else "") + ".")
+st.markdown(f"Bienvenue, **{fmt.md_escape(actor.full_name or actor.username)}**"
+            + (f" — {fmt.md_escape(actor.company_name)}" if actor.company_name else "") + ".")
 notifications.panel(actor)
 
 counts = services.status_summary(actor)
@@ -25,4 +25,5 @@ for index, status in enumerate(Status):
 
 st.subheader("Accès rapide")
 for entry in menu_for(actor.role)[1:]:
-    st.page_link(entry.path, label=entry.label, icon=":material/arrow_forward:")
+    if entry.group != ACCOUNT_GROUP:
+        st.page_link(entry.path, label=entry.label, icon=":material/arrow_forward:")

@@ -10,9 +10,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from core import accounts, reference, seed
+from core.config import settings
 from core.database import current_url, set_default_url, upgrade
-from core.errors import DomainError
+from core.errors import DomainError, NotAllowed
 from core.lifecycle import Role
+
+DEMO_ONLY = ("La démonstration n'est possible qu'avec DEMO_MODE=1 : ses comptes ont un mot de "
+             "passe public.")
 
 
 def _progress(label: str) -> Callable[[int, int], None]:
@@ -37,7 +41,13 @@ def cmd_init(_: argparse.Namespace) -> None:
     print(f"Base prête (schéma à jour) : {_safe_url()}")
 
 
+def _demo_only() -> None:
+    if not settings().demo_mode:
+        raise NotAllowed(DEMO_ONLY)
+
+
 def cmd_seed(args: argparse.Namespace) -> None:
+    _demo_only()
     upgrade()
     start = time.monotonic()
     count = seed.seed_demo(args.licences, seed=args.seed, progress=_progress("Licences"))
@@ -45,6 +55,7 @@ def cmd_seed(args: argparse.Namespace) -> None:
 
 
 def cmd_reset(args: argparse.Namespace) -> None:
+    _demo_only()
     if not args.yes and sys.stdin.isatty():
         answer = input("Tout effacer et recréer la démonstration ? [o/N] ")
         if answer.strip().lower() not in {"o", "oui", "y", "yes"}:
@@ -59,6 +70,9 @@ def cmd_reset(args: argparse.Namespace) -> None:
 def cmd_ensure_demo(args: argparse.Namespace) -> None:
     """Used by `make run`: create, migrate and fill the database on first start only."""
     upgrade()
+    if not settings().demo_mode:
+        print(f"Base prête, sans données de démonstration (DEMO_MODE=0) : {_safe_url()}")
+        return
     from sqlalchemy import func, select
 
     from core.database import read_session
@@ -80,9 +94,28 @@ def cmd_create_user(args: argparse.Namespace) -> None:
         if not (args.company_name and args.ice):
             raise SystemExit("Un exportateur demande --company-name et --ice.")
         company_id = _company(args.company_name, args.ice)
+    # The operator chose the password: its owner replaces it at the first login.
     user_id = accounts.create_user(args.username, args.full_name or args.username, password,
-                                   args.role, company_id)
-    print(f"Utilisateur {args.username} créé (id {user_id}, profil {args.role}).")
+                                   args.role, company_id, must_change=True, demo_allowed=False)
+    print(f"Utilisateur {args.username} créé (id {user_id}, profil {args.role}) ; il changera "
+          "son mot de passe à la première connexion.")
+
+
+def cmd_set_password(args: argparse.Namespace) -> None:
+    upgrade()
+    password = args.password or getpass.getpass("Nouveau mot de passe : ")
+    accounts.set_password(args.username, password)
+    print(f"Mot de passe de {args.username.strip().lower()} changé ; les sessions ouvertes sont "
+          "fermées et il sera à remplacer à la prochaine connexion.")
+
+
+def cmd_disable_demo(_: argparse.Namespace) -> None:
+    upgrade()
+    names = accounts.disable_demo_accounts()
+    if names:
+        print(f"{len(names)} compte(s) désactivé(s) : {', '.join(names)}")
+    else:
+        print("Aucun compte actif n'a le mot de passe de démonstration.")
 
 
 def _company(name: str, ice: str) -> int:
@@ -99,8 +132,12 @@ def _company(name: str, ice: str) -> int:
 def cmd_import(args: argparse.Namespace) -> None:
     upgrade()
     path = Path(args.file)
-    report = reference.import_nomenclature(path.name, path.read_bytes(),
-                                           progress=_progress("Nomenclature"))
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SystemExit(f"Erreur : fichier introuvable ou illisible : {path} ({exc.strerror})."
+                         ) from None
+    report = reference.import_nomenclature(path.name, data, progress=_progress("Nomenclature"))
     print(f"{report.inserted} codes ajoutés, {report.updated} mis à jour, "
           f"{len(report.rejected)} lignes rejetées.")
     for line, code, reason in report.rejected[:50]:
@@ -145,6 +182,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--company-name")
     p.add_argument("--ice", help="ICE de la société (15 chiffres)")
     p.set_defaults(func=cmd_create_user)
+    p = sub.add_parser("set-password",
+                       help="donner un nouveau mot de passe (à changer à la connexion suivante)")
+    p.add_argument("username")
+    p.add_argument("--password", help="sinon demandé au clavier")
+    p.set_defaults(func=cmd_set_password)
+    sub.add_parser("disable-demo-accounts",
+                   help="désactiver les comptes qui ont encore le mot de passe de démonstration"
+                   ).set_defaults(func=cmd_disable_demo)
     p = sub.add_parser("import-nomenclature", help="importer une nomenclature (CSV ou Excel)")
     p.add_argument("file")
     p.set_defaults(func=cmd_import)

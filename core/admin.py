@@ -29,6 +29,9 @@ from core.validation import Checker
 from core.views import Actor
 
 REFERENCE_CODE_RE = re.compile(r"^[A-Z0-9]{1,20}$")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_UNSHOWN = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 AUDIT_PAGE_SIZE = 50
 MAX_DEMO_LICENCES = 5000
 NOT_ADMIN = "Réservé aux administrateurs."
@@ -41,6 +44,8 @@ AUDIT_LABELS: Mapping[str, str] = MappingProxyType(
         "DESACTIVER_UTILISATEUR": "Désactivation de compte",
         "REACTIVER_UTILISATEUR": "Réactivation de compte",
         "REINITIALISER_MOT_DE_PASSE": "Réinitialisation du mot de passe",
+        "CHANGER_MOT_DE_PASSE": "Mot de passe changé par son titulaire",
+        "DESACTIVER_COMPTES_DEMO": "Comptes de démonstration désactivés",
         "DEVERROUILLER_UTILISATEUR": "Déverrouillage de compte",
         "CHANGER_PROFIL": "Changement de profil",
         "AJOUTER_REFERENCE": "Ajout au référentiel",
@@ -77,6 +82,7 @@ class UserRow:
     locked_until: dt.datetime | None
     failed_attempts: int
     created_at: dt.datetime
+    must_change_password: bool = False
 
     @property
     def role_label(self) -> str:
@@ -155,7 +161,9 @@ def _list_name(raw: object) -> str:
 
 
 def _item(session: Session, list_name: str, code: object) -> ReferenceItem:
-    item = session.get(ReferenceItem, (list_name, code)) if isinstance(code, str) else None
+    # Only what a code can be is looked up: a lone surrogate or U+0000 cannot even be sent.
+    known = isinstance(code, str) and REFERENCE_CODE_RE.fullmatch(code)
+    item = session.get(ReferenceItem, (list_name, code)) if known else None
     if item is None:
         raise NotFound("Élément de référence introuvable.")
     return item
@@ -163,10 +171,25 @@ def _item(session: Session, list_name: str, code: object) -> ReferenceItem:
 
 def _label(raw: object) -> str:
     c = Checker()
-    label = c.text("label", "Libellé", raw, max_len=200)
+    label = _label_text(c, raw)
     c.done()
     assert label is not None
     return label
+
+
+def _label_text(c: Checker, raw: object) -> str | None:
+    label = c.text("label", "Libellé", raw, max_len=200)
+    if label is not None and _SURROGATE.search(label):  # no database driver can store one
+        c.fail("label", "Libellé : caractère invalide (demi-caractère UTF-16 isolé).")
+        return None
+    return label
+
+
+def _shown_file_name(raw: object) -> str:
+    """The uploaded file's name as the audit log records it: no control, direction or broken
+    character, at most 120 characters."""
+    name = _UNSHOWN.sub("", raw if isinstance(raw, str) else "").strip() or "fichier"
+    return name if len(name) <= 120 else name[:119] + "…"
 
 
 def _user_row(user: User) -> UserRow:
@@ -175,6 +198,7 @@ def _user_row(user: User) -> UserRow:
         company_id=user.company_id, company_name=user.company.name if user.company else "",
         active=user.active, locked_until=user.locked_until,
         failed_attempts=user.failed_attempts or 0, created_at=user.created_at,
+        must_change_password=bool(user.must_change_password),
     )
 
 
@@ -236,21 +260,23 @@ def create_user(
     *,
     rounds: int = 12,
 ) -> int:
+    """The password is the administrator's choice: its owner replaces it at the first login."""
     c = Checker()
     name, label = accounts.check_user(c, username, full_name, role, company_id)
-    problem = accounts.password_problem(password)
+    problem = accounts.password_problem(password, name, demo_allowed=False)
     if problem:
         c.fail("password", problem)
     with read_session() as session:
         _admin(session, actor)
     c.done()
     # bcrypt (≈ 0.3 s) runs before the write transaction, not while it holds the lock.
-    hashed = accounts.hash_password(password, rounds)
+    hashed = accounts.hash_password(password, rounds, username=name, demo_allowed=False)
     with _writing() as session:
         admin = _admin(session, actor)
         if role == Role.EXPORTER:
             _company_id(session, company_id)
-        user = accounts.insert_user(session, name, label, hashed, role, company_id)
+        user = accounts.insert_user(session, name, label, hashed, role, company_id,
+                                    must_change=True)
         company = f", société {user.company.name}" if user.company else ""
         _audit(session, admin, "CREER_UTILISATEUR", f"{_describe(user)}{company}")
         return user.id
@@ -276,26 +302,33 @@ def reactivate_user(actor: Actor, user_id: int) -> None:
         user = _target(session, user_id)
         if user.active:
             raise ValidationFailed({"user": f"Le compte {user.username} est déjà actif."})
+        if not settings().demo_mode and accounts.demo_password_accounts_of(
+                session, [user.username], active_only=False):
+            raise ValidationFailed({"user": f"Le compte {user.username} a encore le mot de passe "
+                                            "de démonstration : réinitialisez-le d'abord."})
         user.active = True
         _audit(session, admin, "REACTIVER_UTILISATEUR", _describe(user))
 
 
 def reset_password(actor: Actor, user_id: int, new_password: str, *, rounds: int = 12) -> None:
-    """New password; the account's sessions end and its lock is lifted."""
+    """New password, to be replaced by its owner at the next login; the account's sessions end
+    and its delays are lifted."""
     with read_session() as session:
         _admin(session, actor)
-        _target(session, user_id)
-    problem = accounts.password_problem(new_password)
+        username = _target(session, user_id).username
+    problem = accounts.password_problem(new_password, username, demo_allowed=False)
     if problem:
         raise ValidationFailed({"password": problem})
-    hashed = accounts.hash_password(new_password, rounds)
+    hashed = accounts.hash_password(new_password, rounds, username=username, demo_allowed=False)
     with _writing() as session:
         admin = _admin(session, actor)
         user = _target(session, user_id)
         user.password_hash = hashed
+        user.must_change_password = True
         user.sessions_valid_after = utcnow()
         user.failed_attempts, user.first_failure_at, user.locked_until = 0, None, None
         _audit(session, admin, "REINITIALISER_MOT_DE_PASSE", _describe(user))
+    accounts.forget_failures(username)
 
 
 def unlock_user(actor: Actor, user_id: int) -> None:
@@ -307,6 +340,8 @@ def unlock_user(actor: Actor, user_id: int) -> None:
                else f"{user.failed_attempts or 0} échec(s)")
         user.failed_attempts, user.first_failure_at, user.locked_until = 0, None, None
         _audit(session, admin, "DEVERROUILLER_UTILISATEUR", f"{user.username} ({was})")
+        username = user.username
+    accounts.forget_failures(username)
 
 
 def change_role(actor: Actor, user_id: int, role: str, company_id: int | None = None) -> None:
@@ -355,7 +390,7 @@ def add_reference_item(actor: Actor, list_name: str, code: str, label: str) -> R
     value = code.strip().upper() if isinstance(code, str) else ""
     if not REFERENCE_CODE_RE.match(value):
         c.fail("code", "Code : 1 à 20 lettres majuscules ou chiffres, sans espace ni accent.")
-    text = c.text("label", "Libellé", label, max_len=200)
+    text = _label_text(c, label)
     with _writing() as session:
         admin = _admin(session, actor)
         c.done()
@@ -431,16 +466,17 @@ def import_nomenclature(
     are reported; the counts are recorded in the audit log, a failure too."""
     with read_session() as session:
         username = _admin(session, actor).username
+    shown = _shown_file_name(file_name)
     try:
         report = reference.import_nomenclature(file_name, data, progress=progress)
     except Exception as exc:
         accounts.audit(username, "IMPORTER_NOMENCLATURE",
-                       f"{file_name} : échec ({type(exc).__name__}) ; lignes déjà importées "
+                       f"{shown} : échec ({type(exc).__name__}) ; lignes déjà importées "
                        "conservées")
         raise
     accounts.audit(
         username, "IMPORTER_NOMENCLATURE",
-        f"{file_name} : {report.inserted} ajoutée(s), {report.updated} mise(s) à jour, "
+        f"{shown} : {report.inserted} ajoutée(s), {report.updated} mise(s) à jour, "
         f"{len(report.rejected)} rejetée(s)",
     )
     return report

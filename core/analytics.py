@@ -82,7 +82,7 @@ RATE_PLACES = Decimal("0.0001")
 HOURS_PLACES = 2
 EXPORT_CHUNK = 5_000
 MAX_EXPORT_ROWS = search.MAX_EXPORT_ROWS
-CHAPTER = re.compile(r"\d{2}")
+CHAPTER = re.compile(r"[0-9]{2}")
 
 
 # ------------------------------------------------------------------ filters
@@ -113,17 +113,23 @@ class DashboardFilters:
 
 
 def check_filters(f: DashboardFilters) -> None:
-    """Refuse, in French and field by field, filters that cannot be right (forged or reversed)."""
+    """Refuse, in French and field by field, filters that cannot be right (forged or reversed),
+    before any of them reaches a query: the same rules as the search screens."""
     errors: dict[str, str] = {}
-    if f.submitted_from and f.submitted_to and f.submitted_from > f.submitted_to:
+    if search.check_period(errors, "submitted", "Période", f.submitted_from, f.submitted_to):
         errors["submitted_to"] = "Période : la date de fin précède la date de début."
-    if f.tariff_chapter and not CHAPTER.fullmatch(f.tariff_chapter):
+    if f.tariff_chapter and not (isinstance(f.tariff_chapter, str)
+                                 and CHAPTER.fullmatch(f.tariff_chapter)):
         errors["tariff_chapter"] = "Chapitre tarifaire : deux chiffres (par exemple 08)."
-    if f.currency and not re.fullmatch(r"[A-Za-z]{3}", f.currency):
+    if f.currency and not (isinstance(f.currency, str)
+                           and re.fullmatch(r"[A-Za-z]{3}", f.currency)):
         errors["currency"] = "Devise : code ISO à trois lettres."
-    if f.country and not re.fullmatch(r"[A-Za-z]{2}", f.country):
+    if f.country and not (isinstance(f.country, str) and re.fullmatch(r"[A-Za-z]{2}", f.country)):
         errors["country"] = "Pays : code ISO à deux lettres."
-    if any(s not in set(Status) for s in f.statuses):
+    search.check_code(errors, "customs_office", "Bureau douanier", f.customs_office)
+    search.check_code(errors, "customs_regime", "Régime douanier", f.customs_regime)
+    search.check_id(errors, "company_id", "Exportateur inconnu.", f.company_id)
+    if not search.known_statuses(f.statuses):
         errors["statuses"] = "Statut inconnu."
     if errors:
         raise ValidationFailed(errors)

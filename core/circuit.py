@@ -18,6 +18,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import ColumnElement, Select, distinct, func, select
 from sqlalchemy.orm import Session
 
+from core import search
 from core.database import read_session
 from core.errors import NotAllowed, ValidationFailed
 from core.lifecycle import IMPUTED_STATUSES, TRANSITIONS, Action, Role, Status
@@ -32,7 +33,7 @@ from core.models import (
     User,
     utcnow,
 )
-from core.search import FULL_NUMBER, MAX_PAGE_SIZE, prefix_range
+from core.search import FULL_NUMBER, prefix_range
 from core.services import _expire_before_read, _user, today, visibility
 
 # Re-exported: the bank's screen asks the settlement rule here.
@@ -181,7 +182,7 @@ def _quantity(value: object) -> Decimal:
 
 
 def _paging(page: int, page_size: int) -> tuple[int, int]:
-    return max(1, page), max(1, min(page_size, MAX_PAGE_SIZE))
+    return search.paging(page, page_size)
 
 
 def _require(session: Session, actor: Actor, roles: Collection[str]) -> User:
@@ -197,6 +198,9 @@ def _number_condition(raw: str | None) -> list[ColumnElement[bool]]:
         return []
     if len(number) > 20:
         raise ValidationFailed({"number": "Numéro : 20 caractères au plus."})
+    if not search.NUMBER_CHARS.fullmatch(number):
+        raise ValidationFailed({"number": ("Numéro : lettres, chiffres et tirets uniquement "
+                                           "(ex. LE-2026-000123).")})
     if FULL_NUMBER.match(number):
         return [Licence.registration_number == number]
     return [prefix_range(Licence.registration_number, number)]
@@ -303,7 +307,7 @@ def _check_decision_filters(f: DecisionFilters) -> list[ColumnElement[bool]]:
             where.append(HistoryEvent.action == f.decision)
     else:
         where.append(HistoryEvent.action.in_([a.value for a in DECISIONS]))
-    if f.date_from and f.date_to and f.date_from > f.date_to:
+    if search.check_period(errors, "date", "Date de décision", f.date_from, f.date_to):
         errors["date_to"] = "Date de décision : la fin précède le début."
     if errors:
         raise ValidationFailed(errors)

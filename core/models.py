@@ -77,8 +77,12 @@ class User(Base):
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     first_failure_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    # Sessions (cookies) issued before this instant are void: logout and deactivation move it.
+    # Sessions (cookies) issued before this instant are void: logout, a password change and
+    # deactivation move it.
     sessions_valid_after: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # Set when an administrator chose the password: its owner replaces it at the next login.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                       server_default=text("false"))
     last_seen_events_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 

@@ -4,16 +4,19 @@ lists of `db/reference/*.csv` and the customs nomenclature."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import gettext
 import io
 import re
 import unicodedata
+import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from zipfile import BadZipFile
+from typing import Any
 
 import pycountry
 from sqlalchemy import func, select
@@ -21,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from core.config import PROJECT_ROOT
 from core.models import ReferenceItem, TariffCode
+from core.text import UNIT_SPACE, fr_count, fr_size
 
 REFERENCE_DIR = PROJECT_ROOT / "db" / "reference"
 
@@ -153,7 +157,22 @@ def code_list(session: Session, list_name: str, *, include_inactive: bool = Fals
 
 
 # ---------------------------------------------------------------- nomenclature import
-CODE_RE = re.compile(r"^\d{10}$")
+CODE_RE = re.compile(r"\A[0-9]{10}\Z")
+# A full nomenclature is some 20 000 lines and a few megabytes: far beyond, it is not one.
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+MAX_IMPORT_LINES = 100_000
+# What a workbook may inflate to once unzipped, and the columns read from its sheet (a forged
+# sheet size would otherwise make every row thousands of cells wide).
+MAX_UNZIPPED_BYTES = 100 * 1024 * 1024
+MAX_IMPORT_COLUMNS = 50
+_OLE_FILE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, or an .xlsx with a password
+_SAVE_AS = "enregistrez-le en .xlsx ou en « CSV UTF-8 »."
+NOT_A_WORKBOOK = f"Fichier illisible : ce n'est pas un classeur Excel (.xlsx) valide ; {_SAVE_AS}"
+FORMULA = "Formule interdite : saisissez la valeur elle-même."
+# Controls, line separators, direction marks, lone surrogates: never part of a description.
+_FORBIDDEN = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_FORMULA_CELL = "="  # what a formula cell of a workbook is read as
 
 
 @dataclass
@@ -167,34 +186,182 @@ class ImportReport:
         return self.inserted + self.updated
 
 
+class _Unreadable(Exception):
+    """The whole file is refused; `message` (French) is the report's only line."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _size(num_bytes: int, limit: int) -> str:
+    shown = fr_size(num_bytes)
+    if shown == fr_size(limit):  # « (20 Mo) : 20 Mo au plus » would explain nothing
+        shown = f"{fr_count(num_bytes)}{UNIT_SPACE}octets"
+    return shown
+
+
+def _too_long() -> _Unreadable:
+    return _Unreadable(f"Fichier trop long : {fr_count(MAX_IMPORT_LINES)} lignes au plus.")
+
+
 def _rows_from_file(name: str, data: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     """(lower-cased header, [(line number in the file, row)]); empty rows are left out, and the
-    line numbers stay those of the file even across blank lines and multi-line cells."""
-    rows: list[tuple[int, dict[str, str]]] = []
+    line numbers stay those of the file even across blank lines and multi-line cells. The kind
+    of file is read from its content (a workbook is a ZIP archive), not trusted from its name.
+    Raises `_Unreadable` with the French reason when the file as a whole cannot be read."""
+    if len(data) > MAX_IMPORT_BYTES:
+        raise _Unreadable(f"Fichier trop volumineux ({_size(len(data), MAX_IMPORT_BYTES)}) : "
+                          f"{fr_size(MAX_IMPORT_BYTES)} au plus.")
+    if not data.strip():
+        raise _Unreadable("Fichier vide : aucune ligne à importer.")
+    if data.startswith(_OLE_FILE):
+        if name.lower().endswith((".xlsx", ".xlsm")):
+            raise _Unreadable("Fichier illisible : classeur protégé par mot de passe (ou ancien "
+                              f"format .xls) ; retirez la protection et {_SAVE_AS}")
+        raise _Unreadable(f"Fichier illisible : ancien format Excel (.xls) ; {_SAVE_AS}")
+    if data.startswith(b"PK"):
+        return _rows_from_workbook(data)
     if name.lower().endswith((".xlsx", ".xlsm")):
-        from openpyxl import load_workbook
+        raise _Unreadable(NOT_A_WORKBOOK)
+    return _rows_from_csv(data)
 
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        try:
-            sheet_rows = wb.worksheets[0].iter_rows(values_only=True)
-            header = [str(h or "").strip().lower() for h in next(sheet_rows, ())]
-            for line_no, values in enumerate(sheet_rows, start=2):
-                cells = ["" if v is None else str(v) for v in values]
-                if any(c.strip() for c in cells):
-                    rows.append((line_no, dict(zip(header, cells, strict=False))))
-        finally:
-            wb.close()
-        return header, rows
-    text = data.decode("utf-8-sig")
-    dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t") if text.strip() else csv.excel
-    reader = csv.reader(io.StringIO(text), dialect=dialect)
-    header = [f.strip().lower() for f in next(reader, [])]
-    last_line = reader.line_num
-    for cells in reader:
-        first_line, last_line = last_line + 1, reader.line_num
-        if any(c.strip() for c in cells):
-            rows.append((first_line, dict(zip(header, cells, strict=False))))
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float | Decimal | dt.date | dt.time):
+        return str(value)
+    return _FORMULA_CELL  # array and data-table formulas are objects, not text
+
+
+def _rows_from_workbook(data: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    from openpyxl import load_workbook
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unzipped = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        raise _Unreadable(NOT_A_WORKBOOK) from None
+    if unzipped > MAX_UNZIPPED_BYTES:
+        raise _Unreadable(f"Fichier illisible : classeur trop volumineux une fois décompressé "
+                          f"({fr_size(unzipped)}) ; {fr_size(MAX_UNZIPPED_BYTES)} au plus.")
+    try:
+        # Formulas are read as formulas (not their cached results), to be refused by line.
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except Exception:  # openpyxl raises many kinds of errors on what is not a workbook
+        raise _Unreadable(NOT_A_WORKBOOK) from None
+    try:
+        if not wb.worksheets:
+            raise _Unreadable(NOT_A_WORKBOOK)
+        header: list[str] = []
+        rows: list[tuple[int, dict[str, str]]] = []
+        sheet = wb.worksheets[0].iter_rows(values_only=True, max_col=MAX_IMPORT_COLUMNS)
+        for line_no, values in enumerate(sheet, start=1):
+            if line_no > MAX_IMPORT_LINES + 1:
+                raise _too_long()
+            if values.count(None) == len(values):
+                continue
+            cells = [_cell(v) for v in values]
+            if not any(c.strip() for c in cells):
+                continue
+            if not header:
+                header = [c.strip().lower() for c in cells]
+            else:
+                rows.append((line_no, dict(zip(header, cells, strict=False))))
+    except _Unreadable:
+        raise
+    except Exception:  # damaged XML inside the archive
+        raise _Unreadable(NOT_A_WORKBOOK) from None
+    finally:
+        wb.close()
+    if not header:
+        raise _Unreadable("Fichier vide : aucune ligne à importer.")
     return header, rows
+
+
+def _rows_from_csv(data: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise _Unreadable(f"Fichier illisible : encodage UTF-16 non pris en charge ; {_SAVE_AS}")
+    if b"\x00" in data:
+        raise _Unreadable("Fichier illisible : octets nuls, ce n'est pas un texte CSV ; "
+                          + _SAVE_AS)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise _Unreadable(f"Fichier illisible : le texte n'est pas en UTF-8 (ligne {line}) ; "
+                          + _SAVE_AS) from None
+    reader = csv.reader(io.StringIO(text), dialect=_dialect(text))
+    header: list[str] = []
+    rows: list[tuple[int, dict[str, str]]] = []
+    last_line = 0
+    try:
+        for cells in reader:
+            first_line, last_line = last_line + 1, reader.line_num
+            if last_line > MAX_IMPORT_LINES + 1:
+                raise _too_long()
+            if not any(c.strip() for c in cells):
+                continue
+            if not header:
+                header = [c.strip().lower() for c in cells]
+            else:
+                rows.append((first_line, dict(zip(header, cells, strict=False))))
+    except csv.Error as exc:
+        line = reader.line_num
+        if "field larger" in str(exc):
+            raise _Unreadable(f"Fichier illisible : cellule de plus de "
+                              f"{fr_count(csv.field_size_limit())} caractères (ligne {line})."
+                              ) from None
+        raise _Unreadable(f"Fichier illisible : structure CSV incorrecte (ligne {line}), "
+                          "vérifiez les guillemets.") from None
+    return header, rows
+
+
+def _dialect(text: str) -> Any:
+    """The separator that makes « code » and « description » columns of the header line; else
+    the sniffer's guess; else commas (the columns check then says what is missing). The
+    sniffer alone is misled by rows whose trailing empty cells were left out."""
+    first = next((line for line in text[:65_536].splitlines() if line.strip()), "")
+    for delimiter in (";", ",", "\t"):
+        try:
+            cells = next(csv.reader([first], delimiter=delimiter), [])
+        except csv.Error:
+            continue
+        if {"code", "description"} <= {c.strip().lower() for c in cells}:
+            class Header(csv.excel):
+                pass
+
+            Header.delimiter = delimiter
+            return Header
+    try:
+        return csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:  # a single column, or too few lines to tell
+        return csv.excel
+
+
+def _shown(code: str) -> str:
+    return code if len(code) <= 20 else code[:20] + "…"
+
+
+def _line_problem(code: str, raw: tuple[str, str, str], desc: str,
+                  unit: str | None) -> str | None:
+    """Why one line of the file cannot be imported, or None."""
+    if any(cell.strip().startswith(_FORMULA_CELL) for cell in raw):
+        return FORMULA
+    if not CODE_RE.match(code):
+        return "Code à 10 chiffres attendu."
+    if not desc or len(desc) > 500:
+        return "Description vide ou trop longue (500 max)."
+    if _FORBIDDEN.search(desc):
+        return "Description : caractères de contrôle ou de sens d'écriture interdits."
+    if unit is not None and len(unit) > 20:
+        return "Unité complémentaire trop longue (20 max)."
+    if unit is not None and _FORBIDDEN.search(unit):
+        return "Unité complémentaire : caractères de contrôle ou de sens d'écriture interdits."
+    return None
 
 
 def import_nomenclature(
@@ -206,32 +373,39 @@ def import_nomenclature(
     chunk: int = 2000,
 ) -> ImportReport:
     """Insert or update tariff lines from CSV or Excel (columns: code, description and optionally
-    supplementary_unit). Bad lines are reported, not imported; good ones are."""
+    supplementary_unit). Bad lines are reported, not imported; good ones are. A file that cannot
+    be read at all is reported as one line 0 with its reason, and nothing is imported."""
     from core.database import write_session
 
     report = ImportReport()
+    if not isinstance(data, bytes | bytearray):
+        data = b""
     try:
-        header, rows = _rows_from_file(name, data)
-    except (UnicodeDecodeError, csv.Error, KeyError, ValueError, OSError, BadZipFile) as exc:
-        report.rejected.append((0, "", f"Fichier illisible : {exc}"))
+        header, rows = _rows_from_file(name if isinstance(name, str) else "", bytes(data))
+    except _Unreadable as exc:
+        report.rejected.append((0, "", exc.message))
         return report
     if not {"code", "description"} <= set(header):
         report.rejected.append((1, "", "Colonnes « code » et « description » obligatoires."))
         return report
+    if not rows:
+        report.rejected.append((0, "", "Aucune ligne de données sous l'en-tête : rien à "
+                                       "importer."))
+        return report
     seen: set[str] = set()
     valid: list[dict[str, str | None]] = []
     for line_no, row in rows:
-        code = re.sub(r"[\s.]", "", row.get("code") or "")
-        desc = (row.get("description") or "").strip()
-        unit = (row.get("supplementary_unit") or row.get("unite") or "").strip() or None
-        if not CODE_RE.match(code):
-            report.rejected.append((line_no, code, "Code à 10 chiffres attendu."))
-        elif not desc or len(desc) > 500:
-            report.rejected.append((line_no, code, "Description vide ou trop longue (500 max)."))
-        elif unit is not None and len(unit) > 20:
-            report.rejected.append((line_no, code, "Unité complémentaire trop longue (20 max)."))
-        elif code in seen:
-            report.rejected.append((line_no, code, "Code en double dans le fichier."))
+        raw_code = row.get("code") or ""
+        raw_desc = row.get("description") or ""
+        raw_unit = row.get("supplementary_unit") or row.get("unite") or ""
+        code = re.sub(r"[\s.]", "", raw_code)
+        desc = " ".join(raw_desc.split())  # line breaks and runs of spaces: one space
+        unit = raw_unit.strip() or None
+        problem = _line_problem(code, (raw_code, raw_desc, raw_unit), desc, unit)
+        if problem is None and code in seen:
+            problem = "Code en double dans le fichier."
+        if problem is not None:
+            report.rejected.append((line_no, _shown(code), problem))
         else:
             seen.add(code)
             valid.append({"code": code, "description": desc, "supplementary_unit": unit})
@@ -304,11 +478,16 @@ class Tariff:
     supplementary_unit: str | None
 
 
+_UNSEARCHABLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+
+
 def search_tariffs(query: str, limit: int = 50, url: str | None = None) -> list[Tariff]:
     """The magnifying glass: by code prefix (digits, dots and spaces ignored) or by words."""
     from core.database import read_session
 
     text = (query or "").strip()
+    if _UNSEARCHABLE.search(text):  # control characters and lone surrogates match nothing
+        return []
     digits = re.sub(r"[\s.]", "", text)
     with read_session(url) as session:
         stmt = select(TariffCode)

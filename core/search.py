@@ -6,10 +6,12 @@ uses an index for LIKE, and at a million licences that is the difference between
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, select, true
 from sqlalchemy.orm import Session
 
 from core.database import read_session
@@ -17,19 +19,49 @@ from core.errors import ValidationFailed
 from core.lifecycle import Status
 from core.models import Company, GoodsLine, Licence, LicenceCountry
 from core.services import _expire_before_read, _user, visibility
+from core.validation import Checker
 from core.views import Actor, LicenceRow, SearchFilters, SearchPage
 
 FULL_NUMBER = re.compile(r"^LE-\d{4}-\d{6}$")
 MAX_PAGE_SIZE = 200
+# Beyond this page the offset would overflow a 64-bit integer; such a page is empty anyway.
+MAX_PAGE = 1_000_000
+# The dates a filter may hold (the screens offer 2000 to 2100): farther is a typing or forged
+# value, and `date.max` has no next day to close a range with.
+FIRST_FILTER_DAY = dt.date(1990, 1, 1)
+LAST_FILTER_DAY = dt.date(2100, 12, 31)
+# What no stored value holds and some drivers cannot even send (PostgreSQL refuses U+0000, no
+# driver encodes a lone surrogate): controls, line separators, direction marks, surrogates.
+FORBIDDEN_CHARS = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+NUMBER_CHARS = re.compile(r"[A-Za-z0-9-]+")
+_TARIFF_CHARS = re.compile(r"[0-9\s.]{1,14}", re.ASCII)
+_CODE_CHARS = re.compile(r"[A-Za-z0-9_.-]{1,20}")
+_MAX_ID = 2**63 - 1
 # Counting every match costs a scan of all of them; past this many, "more than" is enough.
 COUNT_CAP = 2_000
 MAX_EXPORT_ROWS = 1_000_000
 
 
 def prefix_range(column: Any, prefix: str) -> ColumnElement[bool]:
-    """`column` starts with `prefix`, as an index-friendly range."""
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return and_(column >= prefix, column < upper)
+    """`column` starts with `prefix`, as an index-friendly range: `>= prefix` and `<` the
+    smallest text that sorts after every text starting with `prefix`.
+
+    Total for any text: the last code point U+10FFFF has no successor (it is dropped and the
+    character before it raised instead, or no upper bound is needed at all), the successor of
+    U+D7FF skips the surrogates, and a prefix holding U+0000 or a lone surrogate, which no
+    stored value holds and PostgreSQL or the driver would refuse to receive, matches nothing."""
+    if not prefix:
+        return true()
+    if "\x00" in prefix or re.search("[\ud800-\udfff]", prefix):
+        return false()
+    stem = prefix.rstrip("\U0010ffff")
+    if not stem:
+        return and_(column >= prefix)
+    following = ord(stem[-1]) + 1
+    if 0xD800 <= following <= 0xDFFF:
+        following = 0xE000
+    return and_(column >= prefix, column < stem[:-1] + chr(following))
 
 
 def _day_start(value: Any) -> Any:
@@ -101,19 +133,122 @@ def conditions(f: SearchFilters) -> list[ColumnElement[bool]]:
 
 
 def _check(f: SearchFilters) -> None:
-    errors = {}
-    if f.created_from and f.created_to and f.created_from > f.created_to:
-        errors["created_to"] = "Date de création : la fin précède le début."
-    if f.submitted_from and f.submitted_to and f.submitted_from > f.submitted_to:
-        errors["submitted_to"] = "Date de soumission : la fin précède le début."
-    if f.amount_min is not None and f.amount_max is not None and f.amount_min > f.amount_max:
-        errors["amount_max"] = "Montant : le maximum est inférieur au minimum."
-    if f.tariff_code and not re.fullmatch(r"[\d\s.]{1,14}", f.tariff_code):
-        errors["tariff_code"] = "Nomenclature : chiffres uniquement."
-    if f.number and len(f.number.strip()) > 20:
+    """Refuse, field by field and in French, filters no licence can match or no query can
+    carry: unknown statuses, dates out of range, absurd amounts, characters that are not those
+    of a number, a code or a name. Nothing reaches the database before this."""
+    errors: dict[str, str] = {}
+    number = f.number.strip() if isinstance(f.number, str) else f.number
+    if number and not isinstance(number, str):
+        errors["number"] = "Numéro : texte attendu."
+    elif number and len(number) > 20:
         errors["number"] = "Numéro : 20 caractères au plus."
+    elif number and not NUMBER_CHARS.fullmatch(number):
+        errors["number"] = "Numéro : lettres, chiffres et tirets uniquement (ex. LE-2026-000123)."
+    if not known_statuses(f.statuses):
+        errors["statuses"] = "Statut inconnu."
+    created = check_period(errors, "created", "Date de création", f.created_from, f.created_to)
+    submitted = check_period(errors, "submitted", "Date de soumission", f.submitted_from,
+                             f.submitted_to)
+    if created:
+        errors["created_to"] = "Date de création : la fin précède le début."
+    if submitted:
+        errors["submitted_to"] = "Date de soumission : la fin précède le début."
+    if f.recipient:
+        check_text(errors, "recipient", "Destinataire", f.recipient, max_len=200)
+    if f.currency and not (isinstance(f.currency, str)
+                           and re.fullmatch(r"[A-Za-z]{3}", f.currency)):
+        errors["currency"] = "Devise : code ISO à trois lettres."
+    if f.country and not (isinstance(f.country, str) and re.fullmatch(r"[A-Za-z]{2}", f.country)):
+        errors["country"] = "Pays : code ISO à deux lettres."
+    check_code(errors, "customs_office", "Bureau douanier", f.customs_office)
+    check_code(errors, "customs_regime", "Régime douanier", f.customs_regime)
+    if f.tariff_code and not (isinstance(f.tariff_code, str)
+                              and _TARIFF_CHARS.fullmatch(f.tariff_code)):
+        errors["tariff_code"] = "Nomenclature : chiffres uniquement."
+    low = _amount(errors, "amount_min", "Montant min", f.amount_min)
+    high = _amount(errors, "amount_max", "Montant max", f.amount_max)
+    if low is not None and high is not None and low > high:
+        errors["amount_max"] = "Montant : le maximum est inférieur au minimum."
+    check_id(errors, "company_id", "Société inconnue.", f.company_id)
     if errors:
         raise ValidationFailed(errors)
+
+
+def known_statuses(statuses: object) -> bool:
+    values = {s.value for s in Status}
+    return isinstance(statuses, tuple | list) and all(
+        isinstance(s, str) and s in values for s in statuses)
+
+
+def check_day(errors: dict[str, str], field: str, label: str, value: object) -> dt.date | None:
+    """A filter's day, None when absent or refused (the reason in `errors`)."""
+    if value is None:
+        return None
+    if not isinstance(value, dt.date):
+        errors[field] = f"{label} : date invalide."
+        return None
+    day = value.date() if isinstance(value, dt.datetime) else value
+    if not FIRST_FILTER_DAY <= day <= LAST_FILTER_DAY:
+        errors[field] = (f"{label} : date hors limites (du {FIRST_FILTER_DAY:%d/%m/%Y} "
+                         f"au {LAST_FILTER_DAY:%d/%m/%Y}).")
+        return None
+    return day
+
+
+def check_period(errors: dict[str, str], prefix: str, label: str, start: object,
+                 end: object) -> bool:
+    """Check both ends of `prefix`_from / `prefix`_to; True when the end precedes the start."""
+    first = check_day(errors, f"{prefix}_from", label, start)
+    last = check_day(errors, f"{prefix}_to", label, end)
+    return first is not None and last is not None and first > last
+
+
+def check_text(errors: dict[str, str], field: str, label: str, value: object, *,
+               max_len: int) -> None:
+    if not isinstance(value, str):
+        errors[field] = f"{label} : texte attendu."
+    elif len(value.strip()) > max_len:
+        errors[field] = f"{label} : {max_len} caractères au plus."
+    elif FORBIDDEN_CHARS.search(value):
+        errors[field] = f"{label} : caractères de contrôle ou de sens d'écriture interdits."
+
+
+def check_code(errors: dict[str, str], field: str, label: str, value: object) -> None:
+    """A code of a reference list (customs office, regime): compared as it is, never parsed."""
+    if value and not (isinstance(value, str) and _CODE_CHARS.fullmatch(value)):
+        errors[field] = f"{label} : code inconnu."
+
+
+def check_id(errors: dict[str, str], field: str, message: str, value: object) -> None:
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool)
+                              or not 0 < value <= _MAX_ID):
+        errors[field] = message
+
+
+def _amount(errors: dict[str, str], field: str, label: str, value: object) -> Decimal | None:
+    if value is None:
+        return None
+    if not isinstance(value, Decimal | int | float) or isinstance(value, bool):
+        errors[field] = f"{label} : nombre attendu (ex. 1250,50)."
+        return None
+    c = Checker()
+    amount = c.decimal(field, label, value, places=2, allow_zero=True, required=False)
+    errors.update(c.errors)
+    return amount
+
+
+def paging(page: object, page_size: object) -> tuple[int, int]:
+    """The page asked for, within 1..MAX_PAGE, and its size within 1..MAX_PAGE_SIZE; a page
+    past the last one is simply empty."""
+    errors: dict[str, str] = {}
+    if not isinstance(page, int) or isinstance(page, bool):
+        errors["page"] = "Page : numéro entier attendu."
+    if not isinstance(page_size, int) or isinstance(page_size, bool):
+        errors["page_size"] = "Lignes par page : nombre entier attendu."
+    if errors:
+        raise ValidationFailed(errors)
+    assert isinstance(page, int) and isinstance(page_size, int)
+    return max(1, min(page, MAX_PAGE)), max(1, min(page_size, MAX_PAGE_SIZE))
 
 
 def _rows_query(session: Session, actor: Actor, f: SearchFilters) -> Select[Any]:
@@ -160,8 +295,7 @@ def search(
     """Matching licences, newest first: by creation, or by their latest action (any operation
     of the circuit bumps `updated_at`)."""
     _check(filters)
-    page_size = max(1, min(page_size, MAX_PAGE_SIZE))
-    page = max(1, page)
+    page, page_size = paging(page, page_size)
     _expire_before_read()
     with read_session() as session:
         base = _rows_query(session, actor, filters)

@@ -12,9 +12,10 @@ from core.errors import ValidationFailed
 # Control characters (tab, line breaks included) and the bidirectional overrides and isolates
 # that can make a text read differently from what it holds (U+202A–U+202E, U+2066–U+2069).
 _SINGLE_LINE_FORBIDDEN = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 # Multi-line texts (reasons) keep their line breaks, nothing else.
-_MULTI_LINE_FORBIDDEN = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_MULTI_LINE_FORBIDDEN = re.compile(
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 # Visa numbers, declaration and bank references: what such identifiers are made of.
 _REFERENCE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9 ./-]*[A-Za-z0-9])?")
 MAX_AMOUNT = Decimal("1000000000000")

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core import admin
+from core import accounts, admin
 from core.config import settings
 from core.lifecycle import ROLE_LABELS, Role
 from core.reference import LIST_LABELS, ImportReport
@@ -70,10 +70,14 @@ def _state(user: admin.UserRow) -> str:
     if not user.active:
         return "Désactivé"
     if user.is_locked():
-        return f"Verrouillé jusqu'au {fmt.datetime(user.locked_until)} ({fmt.LOCAL_TIME_LABEL})"
-    if user.failed_attempts:
-        return f"Actif ({user.failed_attempts} échec(s) récent(s))"
-    return "Actif"
+        # Held back: only the clients that failed on the account (see the README).
+        state = (f"Connexions ralenties jusqu'au {fmt.datetime(user.locked_until)} "
+                 f"({fmt.LOCAL_TIME_LABEL}), {user.failed_attempts} échec(s)")
+    elif user.failed_attempts:
+        state = f"Actif ({user.failed_attempts} échec(s) récent(s))"
+    else:
+        state = "Actif"
+    return state + (" · mot de passe à changer" if user.must_change_password else "")
 
 
 def users_tab(actor: Actor) -> None:
@@ -100,8 +104,11 @@ def _new_user_form(actor: Actor, companies: Mapping[int, str]) -> None:
         field_error(form, "username")
         full_name = st.text_input("Nom complet", max_chars=200, key=f"{form}_{gen}_full_name")
         field_error(form, "full_name")
-        password = st.text_input("Mot de passe", type="password", max_chars=128,
-                                 key=f"{form}_{gen}_password", help="8 caractères au moins")
+        password = st.text_input("Mot de passe", type="password",
+                                 max_chars=accounts.MAX_PASSWORD_CHARS,
+                                 key=f"{form}_{gen}_password",
+                                 help=f"{accounts.PASSWORD_HELP} Provisoire : l'utilisateur le "
+                                      "remplace à sa première connexion.")
         field_error(form, "password")
         role = st.selectbox("Profil", ROLES, format_func=lambda r: ROLE_LABELS[r],
                             key=f"{form}_{gen}_role")
@@ -112,7 +119,8 @@ def _new_user_form(actor: Actor, companies: Mapping[int, str]) -> None:
         if st.form_submit_button("Créer l'utilisateur", type="primary"):
             _submit(form, lambda: admin.create_user(actor, username, full_name, password,
                                                     str(role), _company(company)),
-                    f"Utilisateur {username.strip().lower()} créé.")
+                    f"Utilisateur {username.strip().lower()} créé : il choisira son mot de "
+                    "passe à sa première connexion.")
     other_errors(form, {"username", "full_name", "password", "role", "company_id"})
 
 
@@ -125,8 +133,8 @@ def _manage_user(actor: Actor, users: list[admin.UserRow],
     uid = st.selectbox("Compte", list(by_id), key="admin_user_pick",
                        format_func=lambda i: f"{by_id[i].username} — {by_id[i].full_name}")
     user = by_id[uid]
-    st.markdown(f"**{user.full_name}** · {user.role_label}"
-                + (f" · {user.company_name}" if user.company_name else "")
+    st.markdown(f"**{fmt.md_escape(user.full_name)}** · {user.role_label}"
+                + (f" · {fmt.md_escape(user.company_name)}" if user.company_name else "")
                 + f"  \nÉtat : {_state(user)}")
     form = "admin_user_actions"
     a, b = st.columns(2)
@@ -144,7 +152,7 @@ def _manage_user(actor: Actor, users: list[admin.UserRow],
     with b:
         if st.button("Déverrouiller", key="admin_unlock", icon=":material/lock_open:",
                      width="stretch", disabled=not (user.is_locked() or user.failed_attempts),
-                     help="Efface les échecs de connexion et le verrouillage."):
+                     help="Efface les échecs de connexion et les délais d'attente."):
             call(form, lambda: admin.unlock_user(actor, user.id),
                  f"Compte {user.username} déverrouillé.")
     other_errors(form, set())
@@ -157,12 +165,16 @@ def _password_form(actor: Actor, user: admin.UserRow) -> None:
     gen = _generation(form)
     with st.form(f"{form}_{gen}", border=True):
         st.markdown("**Réinitialiser le mot de passe**")
-        password = st.text_input("Nouveau mot de passe", type="password", max_chars=128,
-                                 key=f"{form}_{gen}_password")
+        password = st.text_input("Nouveau mot de passe", type="password",
+                                 max_chars=accounts.MAX_PASSWORD_CHARS,
+                                 key=f"{form}_{gen}_password",
+                                 help=f"{accounts.PASSWORD_HELP} Provisoire : l'utilisateur le "
+                                      "remplace à sa prochaine connexion.")
         field_error(form, "password")
         if st.form_submit_button("Réinitialiser le mot de passe"):
             _submit(form, lambda: admin.reset_password(actor, user.id, password),
-                    f"Mot de passe de {user.username} réinitialisé ; ses sessions sont fermées.")
+                    f"Mot de passe de {user.username} réinitialisé ; ses sessions sont fermées "
+                    "et il le remplacera à sa prochaine connexion.")
     other_errors(form, {"password"})
 
 
@@ -307,7 +319,10 @@ def nomenclature_tab(actor: Actor) -> None:
 
 
 def _report(name: str, report: ImportReport) -> None:
-    st.markdown(f"#### Résultat de l'import de « {name} »")
+    st.markdown(f"#### Résultat de l'import de « {fmt.md_escape(name)} »")
+    if [line for line, _, _ in report.rejected] == [0]:  # the file itself could not be read
+        st.error(f"Fichier refusé, rien n'a été importé : {fmt.md_escape(report.rejected[0][2])}")
+        return
     a, b, c = st.columns(3)
     a.metric("Codes ajoutés", report.inserted)
     b.metric("Codes mis à jour", report.updated)

@@ -19,6 +19,7 @@ from ui.help import HELP
 ASSETS = PROJECT_ROOT / "assets"
 LOGO = ASSETS / "logo.png"
 ALL_ROLES = frozenset(Role)
+ACCOUNT_GROUP = "Mon compte"
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ MENU = (
               frozenset({Role.ANALYST, Role.MCE, Role.ADMIN}), "Analyse"),
     MenuEntry("pages/8_Administration.py", "Administration", frozenset({Role.ADMIN}),
               "Administration"),
+    MenuEntry("pages/9_Mon_mot_de_passe.py", "Changer mon mot de passe", ALL_ROLES,
+              ACCOUNT_GROUP),
 )
 
 

@@ -22,7 +22,7 @@ from core.views import Actor
 from tests.conftest import complete_draft
 
 ICE = "003456789000077"
-NEW_PASSWORD = "nouveau-mot-de-passe"
+NEW_PASSWORD = "une-phrase-de-passe-neuve"
 
 
 def _now() -> dt.datetime:
@@ -262,8 +262,15 @@ def test_password_messages_are_french(actors: dict[str, Actor]) -> None:
         admin.create_user(actors["admin"], "nouveau", "N", "court", Role.MCE, rounds=4)
     assert info.value.errors == {"password": "Mot de passe : 8 caractères au moins."}
     with pytest.raises(ValidationFailed) as info:
-        admin.reset_password(actors["admin"], _uid("mce"), "é" * 40, rounds=4)
-    assert info.value.errors == {"password": "Mot de passe : 72 octets au plus."}
+        admin.reset_password(actors["admin"], _uid("mce"), "é" * 129, rounds=4)
+    assert info.value.errors == {"password": "Mot de passe : 128 caractères au plus."}
+    with pytest.raises(ValidationFailed) as info:
+        admin.reset_password(actors["admin"], _uid("douane"), "Douane-2026!", rounds=4)
+    assert info.value.errors == {
+        "password": "Mot de passe : il ne doit pas contenir le nom d'utilisateur."}
+    with pytest.raises(ValidationFailed) as info:
+        admin.reset_password(actors["admin"], _uid("mce"), "Azerty2026!", rounds=4)
+    assert info.value.errors["password"].startswith("Mot de passe trop courant")
 
 
 def test_exporter_in_an_unknown_company_is_refused(actors: dict[str, Actor]) -> None:

@@ -341,3 +341,63 @@ def _head() -> str:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head
     return head
+
+
+# ------------------------------------------------------------------ demo mode off (issue 9, item 10)
+@pytest.fixture
+def production(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    from core import config
+
+    monkeypatch.setenv("DEMO_MODE", "0")
+    config.settings.cache_clear()
+    yield
+    monkeypatch.delenv("DEMO_MODE")
+    config.settings.cache_clear()
+
+
+def test_reset_demo_is_refused_outside_demo_mode(
+    seeded: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], production: None
+) -> None:
+    path = _copy(seeded, tmp_path / "prod.sqlite3")
+    assert main(["--database", _url(path), "reset-demo", "--yes", "--licences", "5"]) == 1
+    assert "DEMO_MODE=1" in capsys.readouterr().err
+    with _session(_url(path)) as s:
+        assert _count(s, Licence) == 60
+
+
+def test_seeding_is_refused_outside_demo_mode(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], production: None
+) -> None:
+    url = _url(tmp_path / "prod.sqlite3")
+    assert main(["--database", url, "seed-demo", "--licences", "5"]) == 1
+    assert "DEMO_MODE=1" in capsys.readouterr().err
+    assert main(["--database", url, "ensure-demo", "--licences", "5"]) == 0
+    assert "sans données de démonstration" in capsys.readouterr().out
+    with _session(url) as s:
+        assert _count(s, User) == 0 and _count(s, Licence) == 0
+
+
+def test_demo_accounts_can_be_disabled_or_given_a_password(
+    seeded: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], production: None
+) -> None:
+    path = _copy(seeded, tmp_path / "prod.sqlite3")
+    url = _url(path)
+    assert main(["--database", url, "set-password", "admin", "--password",
+                 "la phrase de passe du vrai chef"]) == 0
+    assert "admin" in capsys.readouterr().out
+    assert accounts.password_change_required("admin")
+    assert main(["--database", url, "disable-demo-accounts"]) == 0
+    out = capsys.readouterr().out
+    assert "6 compte(s) désactivé(s)" in out and "admin" not in out.split(":", 1)[1]
+    assert accounts.production_problem() is None
+    assert accounts.authenticate("admin", "la phrase de passe du vrai chef").username == "admin"
+    # the demo password is refused outside demo mode, whatever the way in
+    assert main(["--database", url, "set-password", "mce", "--password", DEMO_PASSWORD]) == 1
+    assert "démonstration" in capsys.readouterr().err
+
+
+def test_created_users_change_their_password_at_first_login(tmp_path: Path) -> None:
+    url = _url(tmp_path / "users.sqlite3")
+    assert main(["--database", url, "create-user", "chef", "--role", "admin",
+                 "--password", "une phrase de passe provisoire"]) == 0
+    assert accounts.password_change_required("chef")

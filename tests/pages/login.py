@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 from streamlit.testing.v1 import AppTest
 
 from core.config import PROJECT_ROOT
+
+# The guard signs session cookies: with the key in the environment, no AppTest run ever generates
+# one into the checkout's .streamlit/secrets.toml.
+os.environ.setdefault("AUTH_COOKIE_KEY", "page-tests-cookie-key-" + "k" * 32)
 
 
 def app(page: str, username: str | None = None, **query: str) -> AppTest:

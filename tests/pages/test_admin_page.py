@@ -66,10 +66,12 @@ def test_create_a_user_through_the_form(db_url: str) -> None:
     _select(at, "Profil", "douane")
     at = _click(at, "Créer l'utilisateur")
     assert not at.exception
-    assert "Utilisateur nadia.b créé." in [s.value for s in at.success]
+    assert ("Utilisateur nadia.b créé : il choisira son mot de passe à sa première connexion."
+            in [s.value for s in at.success])
     with read_session() as s:
         user = s.scalars(select(User).where(User.username == "nadia.b")).one()
-        assert (user.full_name, user.role, user.active) == ("Nadia Berrada", "douane", True)
+        assert (user.full_name, user.role, user.active, user.must_change_password) == (
+            "Nadia Berrada", "douane", True, True)
         assert s.scalar(select(AuditEvent.action).order_by(AuditEvent.id.desc())) == (
             "CREER_UTILISATEUR")
     # the form comes back empty, the new account is in the table
