@@ -101,6 +101,7 @@ def page(title: str, roles: Collection[str] | None = None, *, help_key: str | No
     st.set_page_config(page_title=f"{title} · Export Licence Desk", page_icon=str(LOGO),
                        layout="wide", initial_sidebar_state="expanded")
     _css()
+    auth._startup_checks()  # before anything reads the settings: a garbled file is a message
     _footer()
     authenticator = auth._authenticator()
     actor = auth.current_actor(authenticator)

@@ -273,3 +273,21 @@ def test_one_message_for_a_locked_account_and_an_unknown_name(db_url: str) -> No
         at.button[0].click().run()
         messages.append([e.value for e in at.error])
     assert messages[-2] == messages[-1]
+
+
+def test_a_garbled_secrets_file_is_a_message_not_a_traceback(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core import config
+
+    garbled = tmp_path / "secrets.toml"
+    garbled.write_text('AUTH_COOKIE_KEY = "a"\nAUTH_COOKIE_KEY = "b"\n', encoding="utf-8")
+    monkeypatch.setattr(config, "SECRETS_PATH", garbled)
+    config.settings.cache_clear()
+    try:
+        at = app("Home.py").run()
+        assert not at.exception
+        assert any("illisible" in e.value for e in at.error)
+        assert not at.text_input  # no login form served
+    finally:
+        config.settings.cache_clear()
