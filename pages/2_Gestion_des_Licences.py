@@ -46,7 +46,7 @@ if result.rows:
             new = call(f"{P}_copy", lambda: services.copy_licence(actor, row.id), rerun=False)
             if new is not None:
                 flash(f"Licence {row.registration_number} copiée dans la nouvelle licence "
-                      f"{new.registration_number} (brouillon).")
+                      f"{new.registration_number} (brouillon).", next_page=True)
                 lv.open_draft(new.id)
             st.rerun()
     other_errors(f"{P}_copy", set())
