@@ -690,15 +690,6 @@ def filter_options(actor: Actor) -> FilterOptions:
     return FilterOptions(tuple((int(i), str(n)) for i, n in companies), tuple(chapters))
 
 
-def data_version(actor: Actor) -> tuple[int, dt.date]:
-    """Changes whenever a licence changes (every change appends a history event) or the day
-    turns: a cache key for the figures."""
-    with read_session() as session:
-        _require(session, actor)
-        last = session.scalar(select(func.max(HistoryEvent.id))) or 0
-    return int(last), today()
-
-
 # ------------------------------------------------------------------ months
 def month_label(month: str) -> str:
     """'2026-03' -> 'mars 2026'."""

@@ -52,7 +52,6 @@ class Settings:
     database_url: str
     demo_mode: bool
     visa_validity_months: int
-    max_upload_bytes: int
     login_max_failures: int
     login_lock_minutes: int
     login_client_max_failures: int
@@ -68,7 +67,6 @@ def settings() -> Settings:
         database_url=_get("DATABASE_URL", f"sqlite:///{DEFAULT_SQLITE_PATH}"),
         demo_mode=_get("DEMO_MODE", "1").strip().lower() not in {"0", "false", "no", "off"},
         visa_validity_months=int(_get("VISA_VALIDITY_MONTHS", "6")),
-        max_upload_bytes=3 * 1024 * 1024,
         login_max_failures=max(1, int(_get("LOGIN_MAX_FAILURES", "5"))),
         login_lock_minutes=max(1, int(_get("LOGIN_LOCK_MINUTES", "15"))),
         login_client_max_failures=max(1, int(_get("LOGIN_CLIENT_MAX_FAILURES", "20"))),

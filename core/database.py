@@ -82,10 +82,6 @@ def dispose_engines() -> None:
         _engines.clear()
 
 
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
-
-
 @contextmanager
 def write_session(url: str | None = None) -> Iterator[Session]:
     """One use case = one transaction: committed on exit, rolled back on any exception."""

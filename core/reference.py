@@ -478,6 +478,14 @@ class Tariff:
     supplementary_unit: str | None
 
 
+def cache_key() -> str:
+    """Which database the screens' cached reads come from (tests switch databases): the key of
+    every cache of reference lists and figures."""
+    from core.database import current_url
+
+    return current_url()
+
+
 _UNSEARCHABLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 
 

@@ -9,7 +9,7 @@ the database as it was.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
@@ -64,15 +64,6 @@ from core.views import (
 )
 
 ZERO = Decimal("0")
-
-# Tests replace this to inject a failure in the middle of a multi-row save.
-_fault_hook: Callable[[str], None] | None = None
-
-
-def _checkpoint(name: str) -> None:
-    if _fault_hook is not None:
-        _fault_hook(name)
-
 
 def today() -> dt.date:
     return utcnow().date()
@@ -402,7 +393,6 @@ def add_invoice(
         c.done()
         stored = _store(session, file_name, data, "file")
         licence.invoices.append(Invoice(amount=value, invoice_date=day, file_id=stored.id))
-        _checkpoint("add_invoice")
         _touch(licence)
         _event(session, licence, user, Action.EDIT, status,
                f"Facture ajoutée : {fr_amount(value, licence.currency)} du {fr_date(day)} "
@@ -829,7 +819,6 @@ def impute(
             customs_office=office, created_by_id=user.id, created_at=utcnow(), lines=accepted,
         )
         session.add(imputation)
-        _checkpoint("impute")
         before = dict(imputed)
         for part in accepted:
             q, v = imputed.get(part.goods_line_id, (ZERO, ZERO))

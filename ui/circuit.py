@@ -20,7 +20,6 @@ from core.views import Actor, ImputationView, LicenceDetail, RepatriationView
 from ui import format as fmt
 from ui import licence_view as lv
 from ui.forms import call, clear, field_error, flash, other_errors
-from ui.help_circuit import HELP_CIRCUIT
 from ui.search import options
 
 T = TypeVar("T")
@@ -28,11 +27,6 @@ R = TypeVar("R")
 PAGE_SIZE = 10
 MCE_DIALOG = "eld_dialog_mce"
 HISTORY_DIALOG = "eld_dialog_circuit_history"
-
-
-def help_panel(key: str) -> None:
-    with st.expander("Aide", icon=":material/help:"):
-        st.markdown(HELP_CIRCUIT[key])
 
 
 def waiting(row: VisaQueueRow) -> str:

@@ -16,9 +16,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core import analytics, text
+from core import analytics, reference, text
 from core.analytics import Dashboard, DashboardFilters, FilterOptions
-from core.database import current_url
 from core.errors import DomainError, ValidationFailed
 from core.lifecycle import STATUS_COLOURS, Status
 from core.views import Actor
@@ -61,7 +60,7 @@ def _figures(url: str, actor: Actor, filters: DashboardFilters, days: int) -> Da
 
 def figures(actor: Actor, filters: DashboardFilters, days: int) -> Dashboard:
     """All the figures for these filters: computed at most every five minutes per user."""
-    return _figures(current_url(), actor, filters, days)
+    return _figures(reference.cache_key(), actor, filters, days)
 
 
 def refresh() -> None:
@@ -93,7 +92,7 @@ def filter_form(actor: Actor) -> tuple[DashboardFilters, int]:
         st.session_state.setdefault(_key(name), empty)
     st.session_state.setdefault(_key("expiry"), EXPIRY_CHOICES[0])
     opts = options()
-    extra = _options(current_url(), actor)
+    extra = _options(reference.cache_key(), actor)
     errors: dict[str, str] = st.session_state.get(ERRORS, {})
     with st.expander("Filtres", icon=":material/filter_alt:", expanded=True), \
             st.form("dash_form", border=False):
@@ -165,7 +164,7 @@ def filter_form(actor: Actor) -> tuple[DashboardFilters, int]:
 
 def filters_text(filters: DashboardFilters, actor: Actor) -> list[tuple[str, str]]:
     opts = options()
-    companies = dict(_options(current_url(), actor).companies)
+    companies = dict(_options(reference.cache_key(), actor).companies)
     return analytics.describe_filters(filters, dict(opts.offices), dict(opts.regimes), companies)
 
 

@@ -8,7 +8,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from core import services
@@ -324,10 +323,6 @@ def countries_section(actor: Actor, d: LicenceDetail, editable: bool) -> None:
             _bin(f"country_del_{c.id}", f"le pays {c.name}", not editable,
                  _mine(d, lambda c=c: services.remove_country(actor, d.id, d.version, c.id)),
                  "country")
-
-
-def _files_table(rows: list[dict[str, Any]]) -> None:
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 
 def invoices_section(actor: Actor, d: LicenceDetail, editable: bool) -> None:

@@ -18,8 +18,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core import exports, text
-from core.database import current_url
+from core import exports, reference, text
 from core.errors import ValidationFailed
 from core.lifecycle import STATUS_COLOURS, Status
 from core.reference import FormOptions, form_options
@@ -51,7 +50,7 @@ def _options(url: str) -> FormOptions:
 
 def options() -> FormOptions:
     """The reference lists (cached per database for ten minutes)."""
-    return _options(current_url())
+    return _options(reference.cache_key())
 
 
 def _key(prefix: str, name: str) -> str:

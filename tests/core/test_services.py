@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select, text
 
-from core import services
+from core import changes, services
 from core.database import read_session, write_session
 from core.errors import ConcurrentChange, InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from core.lifecycle import Status
@@ -322,13 +322,14 @@ def test_rollback_when_a_multi_row_save_fails_midway(
     lic = services.create_licence(exp, header())
     files, events = _count(StoredFile), _count(HistoryEvent)
 
-    def boom(name: str) -> None:
-        raise RuntimeError(f"panne simulée dans {name}")
+    def boom(*_: object) -> None:
+        raise RuntimeError("panne simulée")
 
-    monkeypatch.setattr(services, "_fault_hook", boom)
+    # fails after the file and the invoice rows are written, while the history is being built
+    monkeypatch.setattr(changes, "invoice_fields", boom)
     with pytest.raises(RuntimeError):
         services.add_invoice(exp, lic.id, lic.version, "10", dt.date.today(), "f.pdf", pdf)
-    monkeypatch.setattr(services, "_fault_hook", None)
+    monkeypatch.undo()
     assert _count(StoredFile) == files and _count(HistoryEvent) == events
     after = services.get_licence(exp, lic.id)
     assert after.invoices == () and after.version == lic.version
@@ -337,12 +338,13 @@ def test_rollback_when_a_multi_row_save_fails_midway(
 def test_rollback_of_an_imputation(actors: dict[str, Actor], monkeypatch: pytest.MonkeyPatch
                                    ) -> None:
     lic = visaed(actors)
-    monkeypatch.setattr(services, "_fault_hook", lambda name: (_ for _ in ()).throw(OSError()))
+    # fails after the imputation and its lines are added and the status moved
+    monkeypatch.setattr(changes, "changes", lambda triples: (_ for _ in ()).throw(OSError()))
     with pytest.raises(OSError):
         services.impute(actors["douane"], lic.id, lic.version, declaration_ref="D1",
                         declaration_date=dt.date.today(), customs_office=lic.customs_office,
                         lines={lic.goods[0].id: ("1", "1")})
-    monkeypatch.setattr(services, "_fault_hook", None)
+    monkeypatch.undo()
     after = services.get_licence(actors["douane"], lic.id)
     assert after.status == Status.VISAED and after.imputations == ()
 
