@@ -95,6 +95,18 @@ def db_url(template_db: str, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
+def production(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """DEMO_MODE=0 for this test only (settings are cached per process)."""
+    from core import config
+
+    monkeypatch.setenv("DEMO_MODE", "0")
+    config.settings.cache_clear()
+    yield
+    monkeypatch.delenv("DEMO_MODE")
+    config.settings.cache_clear()
+
+
+@pytest.fixture
 def actors(db_url: str) -> dict[str, Actor]:
     return {name: get_actor(name) for name, *_ in seed.DEMO_USERS}
 

@@ -344,17 +344,6 @@ def _head() -> str:
 
 
 # ------------------------------------------------------------------ demo mode off (issue 9, item 10)
-@pytest.fixture
-def production(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    from core import config
-
-    monkeypatch.setenv("DEMO_MODE", "0")
-    config.settings.cache_clear()
-    yield
-    monkeypatch.delenv("DEMO_MODE")
-    config.settings.cache_clear()
-
-
 def test_reset_demo_is_refused_outside_demo_mode(
     seeded: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], production: None
 ) -> None:

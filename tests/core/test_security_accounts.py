@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 
 import jwt
@@ -38,16 +37,6 @@ def _user(name: str) -> User:
         user = s.scalars(select(User).where(User.username == name)).one()
         s.expunge(user)
         return user
-
-
-@pytest.fixture
-def production(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """DEMO_MODE=0 for this test only (settings are cached per process)."""
-    monkeypatch.setenv("DEMO_MODE", "0")
-    config.settings.cache_clear()
-    yield
-    monkeypatch.delenv("DEMO_MODE")
-    config.settings.cache_clear()
 
 
 # ------------------------------------------------------------------ 5. the cookie key

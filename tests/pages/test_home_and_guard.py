@@ -223,17 +223,6 @@ def test_the_login_page_says_it_is_a_demo(db_url: str) -> None:
     assert any("Version de démonstration" in i.value for i in at.info)
 
 
-@pytest.fixture
-def production(monkeypatch: pytest.MonkeyPatch) -> Any:
-    from core import config
-
-    monkeypatch.setenv("DEMO_MODE", "0")
-    config.settings.cache_clear()
-    yield
-    monkeypatch.delenv("DEMO_MODE")
-    config.settings.cache_clear()
-
-
 def test_production_refuses_to_start_with_demo_passwords(db_url: str, production: None) -> None:
     at = app("Home.py").run()
     assert not at.exception
