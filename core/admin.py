@@ -23,7 +23,7 @@ from core.database import current_url, read_session
 from core.errors import NotAllowed, NotFound, ValidationFailed
 from core.lifecycle import ROLE_LABELS, Role
 from core.models import AuditEvent, Company, Licence, ReferenceItem, User, utcnow
-from core.services import _user, _writing
+from core.services import current_user, writing
 from core.text import LOCAL_TIME_LABEL, fr_datetime
 from core.validation import Checker
 from core.views import Actor
@@ -128,7 +128,7 @@ class AuditPage:
 
 # ------------------------------------------------------------------ helpers
 def _admin(session: Session, actor: Actor) -> User:
-    user = _user(session, actor)
+    user = current_user(session, actor)
     if user.role != Role.ADMIN:
         raise NotAllowed(NOT_ADMIN)
     return user
@@ -231,7 +231,7 @@ def list_companies(actor: Actor) -> list[CompanyRow]:
 def create_company(actor: Actor, name: str, ice: str) -> int:
     c = Checker()
     label, ice = accounts.check_company(c, name, ice)
-    with _writing() as session:
+    with writing() as session:
         admin = _admin(session, actor)
         c.done()
         company = accounts.insert_company(session, label, ice)
@@ -271,7 +271,7 @@ def create_user(
     c.done()
     # bcrypt (≈ 0.3 s) runs before the write transaction, not while it holds the lock.
     hashed = accounts.hash_password(password, rounds, username=name, demo_allowed=False)
-    with _writing() as session:
+    with writing() as session:
         admin = _admin(session, actor)
         if role == Role.EXPORTER:
             _company_id(session, company_id)
@@ -284,7 +284,7 @@ def create_user(
 
 def deactivate_user(actor: Actor, user_id: int) -> None:
     """The account can no longer log in, and its open sessions end now."""
-    with _writing() as session:
+    with writing() as session:
         admin = _admin(session, actor)
         user = _target(session, user_id)
         if user.id == admin.id:
@@ -297,7 +297,7 @@ def deactivate_user(actor: Actor, user_id: int) -> None:
 
 
 def reactivate_user(actor: Actor, user_id: int) -> None:
-    with _writing() as session:
+    with writing() as session:
         admin = _admin(session, actor)
         user = _target(session, user_id)
         if user.active:
@@ -320,7 +320,7 @@ def reset_password(actor: Actor, user_id: int, new_password: str, *, rounds: int
     if problem:
         raise ValidationFailed({"password": problem})
     hashed = accounts.hash_password(new_password, rounds, username=username, demo_allowed=False)
-    with _writing() as session:
+    with writing() as session:
         admin = _admin(session, actor)
         user = _target(session, user_id)
         user.password_hash = hashed
@@ -332,7 +332,7 @@ def reset_password(actor: Actor, user_id: int, new_password: str, *, rounds: int
 
 
 def unlock_user(actor: Actor, user_id: int) -> None:
-    with _writing() as session:
+    with writing() as session:
         admin = _admin(session, actor)
         user = _target(session, user_id)
         was = (f"verrouillé jusqu'au {fr_datetime(user.locked_until)} ({LOCAL_TIME_LABEL})"
@@ -346,7 +346,7 @@ def unlock_user(actor: Actor, user_id: int) -> None:
 
 def change_role(actor: Actor, user_id: int, role: str, company_id: int | None = None) -> None:
     """A new profile; an exporter must belong to a company (its current one if none is given)."""
-    with _writing() as session:
+    with writing() as session:
         admin = _admin(session, actor)
         user = _target(session, user_id)
         if role not in set(Role):
@@ -391,7 +391,7 @@ def add_reference_item(actor: Actor, list_name: str, code: str, label: str) -> R
     if not REFERENCE_CODE_RE.match(value):
         c.fail("code", "Code : 1 à 20 lettres majuscules ou chiffres, sans espace ni accent.")
     text = _label_text(c, label)
-    with _writing() as session:
+    with writing() as session:
         admin = _admin(session, actor)
         c.done()
         assert text is not None
@@ -412,7 +412,7 @@ def add_reference_item(actor: Actor, list_name: str, code: str, label: str) -> R
 def rename_reference_item(actor: Actor, list_name: str, code: str, label: str) -> None:
     name = _list_name(list_name)
     text = _label(label)
-    with _writing() as session:
+    with writing() as session:
         admin = _admin(session, actor)
         item = _item(session, name, code)
         if item.label == text:
@@ -426,7 +426,7 @@ def deactivate_reference_item(actor: Actor, list_name: str, code: str) -> None:
     """The code leaves the drop-down lists; licences that use it keep it (codes are never
     deleted)."""
     name = _list_name(list_name)
-    with _writing() as session:
+    with writing() as session:
         admin = _admin(session, actor)
         item = _item(session, name, code)
         if not item.active:
@@ -445,7 +445,7 @@ def deactivate_reference_item(actor: Actor, list_name: str, code: str) -> None:
 
 def reactivate_reference_item(actor: Actor, list_name: str, code: str) -> None:
     name = _list_name(list_name)
-    with _writing() as session:
+    with writing() as session:
         admin = _admin(session, actor)
         item = _item(session, name, code)
         if item.active:

@@ -63,7 +63,7 @@ from core.models import (
     User,
     utcnow,
 )
-from core.services import _expire_before_read, _user, today, visibility
+from core.services import current_user, expire_before_read, today, visibility
 from core.views import Actor, LicenceRow, SearchFilters
 
 T = TypeVar("T")
@@ -357,7 +357,7 @@ class _Scope:
 
 
 def _require(session: Session, actor: Actor) -> User:
-    user = _user(session, actor)
+    user = current_user(session, actor)
     if user.role not in DASHBOARD_ROLES:
         raise NotAllowed("Votre profil ne permet pas d'ouvrir le tableau de bord.")
     return user
@@ -366,7 +366,7 @@ def _require(session: Session, actor: Actor) -> User:
 @contextmanager
 def _scope(actor: Actor, filters: DashboardFilters) -> Iterator[_Scope]:
     check_filters(filters)
-    _expire_before_read()
+    expire_before_read()
     with read_session() as session:
         user = _require(session, actor)
         dialect = session.get_bind().dialect.name
@@ -864,15 +864,15 @@ def _write_sheet(ws: Any, sheet: _Sheet) -> None:
         cell.alignment = style.HEADER_ALIGN
     for r, row in enumerate(sheet.rows, start=header + 1):
         for c, (value, column) in enumerate(zip(row, sheet.columns, strict=True), start=1):
-            cell = ws.cell(r, c, exports._xlsx_value(value))
-            if isinstance(value, str) and exports._looks_like_formula(value):
+            cell = ws.cell(r, c, exports.xlsx_value(value))
+            if isinstance(value, str) and exports.looks_like_formula(value):
                 cell.data_type = "s"
             if column.number_format and value is not None and not isinstance(value, str):
                 cell.number_format = column.number_format
     ws.freeze_panes = ws.cell(header + 1, 1).coordinate
     last = get_column_letter(len(sheet.columns))
     ws.auto_filter.ref = f"A{header}:{last}{header + max(1, len(sheet.rows))}"
-    for i, width in enumerate(exports._column_widths(sheet.columns, sheet.rows), start=1):
+    for i, width in enumerate(exports.column_widths(sheet.columns, sheet.rows), start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
 
 
@@ -895,7 +895,7 @@ def licence_rows(actor: Actor, filters: DashboardFilters, *, limit: int = MAX_EX
     each: three times faster than ids first and rows by chunks of ids (89 000 rows: 3.7 s
     instead of 13 s here)."""
     check_filters(filters)
-    _expire_before_read()
+    expire_before_read()
     out: list[LicenceRow] = []
     with read_session() as session:
         user = _require(session, actor)
@@ -956,7 +956,7 @@ class _Reporting(Sequence[T]):
 def licence_list_xlsx(rows: Sequence[LicenceRow], progress: Progress | None = None) -> bytes:
     """`exports.search_xlsx`, reporting progress(rows written, total) while it writes."""
     writer = exports._SheetWriter("Licences", exports.SEARCH_COLUMNS)
-    values: list[Sequence[exports.Value]] = [exports._licence_values(r) for r in rows]
+    values: list[Sequence[exports.Value]] = [exports.licence_values(r) for r in rows]
     return writer.write(None, _Reporting(values, progress))
 
 

@@ -34,7 +34,7 @@ from core.models import (
     utcnow,
 )
 from core.search import FULL_NUMBER, prefix_range
-from core.services import _expire_before_read, _user, today, visibility
+from core.services import current_user, expire_before_read, today, visibility
 
 # Re-exported: the bank's screen asks the settlement rule here.
 from core.services import imputation_closed as imputation_closed
@@ -186,7 +186,7 @@ def _paging(page: int, page_size: int) -> tuple[int, int]:
 
 
 def _require(session: Session, actor: Actor, roles: Collection[str]) -> User:
-    user = _user(session, actor)
+    user = current_user(session, actor)
     if user.role not in roles:
         raise NotAllowed("Votre profil ne permet pas d'ouvrir cette file de travail.")
     return user
@@ -264,7 +264,7 @@ def _open_lines(session: Session, ids: Sequence[int]) -> dict[int, tuple[int, in
 def mce_queue(actor: Actor, page: int = 1, page_size: int = 20) -> Page[VisaQueueRow]:
     """Licences *Soumise pour visa MCE*, oldest submission first, with their waiting time."""
     page, page_size = _paging(page, page_size)
-    _expire_before_read()
+    expire_before_read()
     with read_session() as session:
         user = _require(session, actor, {Role.MCE})
         where = [visibility(user), Licence.status == Status.SUBMITTED]
@@ -329,7 +329,7 @@ def mce_decisions(
     """
     where = _check_decision_filters(filters or DecisionFilters())
     page, page_size = _paging(page, page_size)
-    _expire_before_read()
+    expire_before_read()
     with read_session() as session:
         _require(session, actor, {Role.MCE})
         base = (
@@ -375,7 +375,7 @@ def customs_worklist(
     """
     number_where = _number_condition(number)
     page, page_size = _paging(page, page_size)
-    _expire_before_read()
+    expire_before_read()
     day = today()
     with read_session() as session:
         user = _require(session, actor, {Role.CUSTOMS})
@@ -423,7 +423,7 @@ def bank_worklist(
     imputed value, the repatriated amount and whether *Apurer* would be accepted now."""
     number_where = _number_condition(number)
     page, page_size = _paging(page, page_size)
-    _expire_before_read()
+    expire_before_read()
     day = today()
     with read_session() as session:
         user = _require(session, actor, {Role.BANK})

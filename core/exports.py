@@ -133,7 +133,7 @@ def _history_values(row: HistoryRow) -> list[list[Value]]:
     ]
 
 
-def _licence_values(row: LicenceRow) -> list[Value]:
+def licence_values(row: LicenceRow) -> list[Value]:
     return [
         row.registration_number,
         row.status.label,
@@ -161,7 +161,7 @@ def _display_width(value: Value) -> int:
     return max(len(line) for line in value.split("\n"))
 
 
-def _column_widths(columns: Sequence[_Column], rows: Sequence[Sequence[Value]]) -> list[float]:
+def column_widths(columns: Sequence[_Column], rows: Sequence[Sequence[Value]]) -> list[float]:
     """openpyxl has no autofit: the longest content of each column, within [8, MAX_WIDTH]."""
     widths = [len(c.title) for c in columns]
     for row in rows:
@@ -195,16 +195,16 @@ class _SheetWriter:
         self._write_header(header_row)
         formulas: list[tuple[int, int]] = []
         for r, row in enumerate(rows, start=header_row + 1):
-            values = [_xlsx_value(v) for v in row]
+            values = [xlsx_value(v) for v in row]
             ws.append(values)
-            formulas.extend((r, c) for c, v in enumerate(values, 1) if _looks_like_formula(v))
+            formulas.extend((r, c) for c, v in enumerate(values, 1) if looks_like_formula(v))
         for r, c in formulas:
             ws.cell(r, c).data_type = "s"  # a text starting with "=" stays text, never a formula
         self._format_columns(header_row, len(rows))
         ws.freeze_panes = ws.cell(header_row + 1, 1).coordinate
         last = get_column_letter(len(self.columns))
         ws.auto_filter.ref = f"A{header_row}:{last}{header_row + max(1, len(rows))}"
-        for i, width in enumerate(_column_widths(self.columns, rows), start=1):
+        for i, width in enumerate(column_widths(self.columns, rows), start=1):
             ws.column_dimensions[get_column_letter(i)].width = width
         buffer = io.BytesIO()
         self.workbook.save(buffer)
@@ -233,7 +233,7 @@ class _SheetWriter:
                     cell.alignment = self.WRAP_ALIGN
 
 
-def _xlsx_value(value: Value) -> Value:
+def xlsx_value(value: Value) -> Value:
     """Excel refuses control characters in text, and a cell holds no time zone: a stored time
     (UTC) goes in as Moroccan wall time, under a column titled with `with_local_time`."""
     if isinstance(value, dt.datetime):
@@ -241,7 +241,7 @@ def _xlsx_value(value: Value) -> Value:
     return _ILLEGAL_XLSX.sub(" ", value) if isinstance(value, str) else value
 
 
-def _looks_like_formula(value: Value) -> bool:
+def looks_like_formula(value: Value) -> bool:
     return isinstance(value, str) and value.startswith("=") and len(value) > 1
 
 
@@ -255,7 +255,7 @@ def history_xlsx(registration_number: str, rows: Sequence[HistoryRow]) -> bytes:
 def search_xlsx(rows: Sequence[LicenceRow]) -> bytes:
     """Search results as an .xlsx file, sheet « Licences »."""
     writer = _SheetWriter("Licences", SEARCH_COLUMNS)
-    return writer.write(None, [_licence_values(r) for r in rows])
+    return writer.write(None, [licence_values(r) for r in rows])
 
 
 _CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -280,7 +280,7 @@ def search_csv(rows: Sequence[LicenceRow]) -> bytes:
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow([c.title for c in SEARCH_COLUMNS])
     for row in rows:
-        writer.writerow([_csv_value(v) for v in _licence_values(row)])
+        writer.writerow([_csv_value(v) for v in licence_values(row)])
     return buffer.getvalue().encode("utf-8-sig")
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from core.database import read_session, write_session
 from core.lifecycle import Action, Role, Status
 from core.models import HistoryEvent, Licence, User, utcnow
-from core.services import _user
+from core.services import current_user
 from core.views import Actor
 
 # What the counterparties (and the system) do to a licence that its exporter wants to hear about.
@@ -86,7 +86,7 @@ def _unread(session: Session, user: User, now: dt.datetime) -> list[ColumnElemen
 
 
 def _exporter(session: Session, actor: Actor) -> User | None:
-    user = _user(session, actor)
+    user = current_user(session, actor)
     if user.role != Role.EXPORTER or user.company_id is None:
         return None
     return user
@@ -140,7 +140,7 @@ def mark_seen(actor: Actor, up_to: dt.datetime | None = None) -> None:
     now = utcnow()
     mark = min(up_to, now) if up_to is not None else now
     with write_session() as session:
-        user = _user(session, actor)
+        user = current_user(session, actor)
         if user.role != Role.EXPORTER:
             return
         if user.last_seen_events_at is None or mark > user.last_seen_events_at:

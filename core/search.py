@@ -18,7 +18,7 @@ from core.database import read_session
 from core.errors import ValidationFailed
 from core.lifecycle import Status
 from core.models import Company, GoodsLine, Licence, LicenceCountry
-from core.services import _expire_before_read, _user, visibility
+from core.services import current_user, expire_before_read, visibility
 from core.validation import Checker
 from core.views import Actor, LicenceRow, SearchFilters, SearchPage
 
@@ -252,7 +252,7 @@ def paging(page: object, page_size: object) -> tuple[int, int]:
 
 
 def _rows_query(session: Session, actor: Actor, f: SearchFilters) -> Select[Any]:
-    user = _user(session, actor)
+    user = current_user(session, actor)
     return select(Licence.id).where(visibility(user), *conditions(f))
 
 
@@ -296,7 +296,7 @@ def search(
     of the circuit bumps `updated_at`)."""
     _check(filters)
     page, page_size = paging(page, page_size)
-    _expire_before_read()
+    expire_before_read()
     with read_session() as session:
         base = _rows_query(session, actor, filters)
         total = session.scalar(
@@ -323,7 +323,7 @@ def latest(actor: Actor, count: int = 10, *, actioned_only: bool = False) -> Sea
 def all_rows(actor: Actor, filters: SearchFilters, limit: int = MAX_EXPORT_ROWS) -> list[LicenceRow]:
     """Every matching row, newest first (exports), in chunks to keep memory flat."""
     _check(filters)
-    _expire_before_read()
+    expire_before_read()
     out: list[LicenceRow] = []
     with read_session() as session:
         ids = list(

@@ -71,7 +71,7 @@ def today() -> dt.date:
 
 # ------------------------------------------------------------------ transactions and actors
 @contextmanager
-def _writing() -> Iterator[Session]:
+def writing() -> Iterator[Session]:
     try:
         with write_session() as session:
             yield session
@@ -101,8 +101,9 @@ def _integrity_message(exc: IntegrityError) -> DomainError:
 VISA_TAKEN = "Numéro de visa : déjà attribué à une autre licence."
 
 
-def _user(session: Session, actor: Actor) -> User:
-    """The acting user as the database knows it now (a deactivated account can do nothing)."""
+def current_user(session: Session, actor: Actor) -> User:
+    """The acting user as the database knows it now (a deactivated account can do nothing).
+    Every read and write of core opens with it, in this module and the others."""
     user = session.get(User, actor.user_id)
     if user is None or not user.active or user.username != actor.username:
         raise NotAllowed("Votre compte est désactivé ou inconnu : reconnectez-vous.")
@@ -172,7 +173,7 @@ def _act(
     action: Action,
 ) -> tuple[User, Licence, Status, tuple[Status, ...]]:
     """The common opening of every write on an existing licence."""
-    user = _user(session, actor)
+    user = current_user(session, actor)
     expire_due(session)
     licence = _load(session, user, licence_id, lock=True)
     status = Status(licence.status)
@@ -204,11 +205,11 @@ def expire_due(session: Session, on: dt.date | None = None) -> int:
 
 
 def run_expiry(on: dt.date | None = None) -> int:
-    with _writing() as session:
+    with writing() as session:
         return expire_due(session, on)
 
 
-def _expire_before_read() -> None:
+def expire_before_read() -> None:
     """Reads apply expiry too, but only take the write lock when something is due."""
     with read_session() as session:
         due = session.scalar(
@@ -285,8 +286,8 @@ def _header_of(licence: Licence) -> dict[str, Any]:
 
 def create_licence(actor: Actor, header: Mapping[str, Any]) -> LicenceDetail:
     """*Sauvegarder* on a new licence: assigns `LE-YYYY-NNNNNN` and opens the sections."""
-    with _writing() as session:
-        user = _user(session, actor)
+    with writing() as session:
+        user = current_user(session, actor)
         check(None, Action.CREATE, user.role)
         values = _check_header(session, header)
         now = utcnow()
@@ -305,7 +306,7 @@ def create_licence(actor: Actor, header: Mapping[str, Any]) -> LicenceDetail:
 def update_header(
     actor: Actor, licence_id: int, expected_version: int, header: Mapping[str, Any]
 ) -> LicenceDetail:
-    with _writing() as session:
+    with writing() as session:
         user, licence, status, _ = _act(session, actor, licence_id, expected_version, Action.EDIT)
         values = _check_header(session, header)
         if values["currency"] != licence.currency and licence.invoices:
@@ -329,7 +330,7 @@ def update_header(
 def add_country(
     actor: Actor, licence_id: int, expected_version: int, country_code: str
 ) -> LicenceDetail:
-    with _writing() as session:
+    with writing() as session:
         user, licence, status, _ = _act(session, actor, licence_id, expected_version, Action.EDIT)
         c = Checker()
         code = c.code("country", "Pays de destination", country_code,
@@ -355,7 +356,7 @@ def _child(items: list[Any], child_id: int, what: str) -> Any:
 def remove_country(
     actor: Actor, licence_id: int, expected_version: int, country_id: int
 ) -> LicenceDetail:
-    with _writing() as session:
+    with writing() as session:
         user, licence, status, _ = _act(session, actor, licence_id, expected_version, Action.EDIT)
         item = _child(licence.countries, country_id, "Pays")
         licence.countries.remove(item)
@@ -385,7 +386,7 @@ def add_invoice(
     file_name: str,
     data: bytes,
 ) -> LicenceDetail:
-    with _writing() as session:
+    with writing() as session:
         user, licence, status, _ = _act(session, actor, licence_id, expected_version, Action.EDIT)
         c = Checker()
         value = c.amount("amount", "Montant", amount)
@@ -404,7 +405,7 @@ def add_invoice(
 def remove_invoice(
     actor: Actor, licence_id: int, expected_version: int, invoice_id: int
 ) -> LicenceDetail:
-    with _writing() as session:
+    with writing() as session:
         user, licence, status, _ = _act(session, actor, licence_id, expected_version, Action.EDIT)
         item = _child(licence.invoices, invoice_id, "Facture")
         licence.invoices.remove(item)
@@ -427,7 +428,7 @@ def add_document(
     file_name: str,
     data: bytes,
 ) -> LicenceDetail:
-    with _writing() as session:
+    with writing() as session:
         user, licence, status, _ = _act(session, actor, licence_id, expected_version, Action.EDIT)
         c = Checker()
         types = reference.code_list(session, "document_type")
@@ -449,7 +450,7 @@ def add_document(
 def remove_document(
     actor: Actor, licence_id: int, expected_version: int, document_id: int
 ) -> LicenceDetail:
-    with _writing() as session:
+    with writing() as session:
         user, licence, status, _ = _act(session, actor, licence_id, expected_version, Action.EDIT)
         item = _child(licence.documents, document_id, "Document")
         licence.documents.remove(item)
@@ -475,7 +476,7 @@ def add_goods_line(
     tariff_code: str,
     supplementary_units: object = None,
 ) -> LicenceDetail:
-    with _writing() as session:
+    with writing() as session:
         user, licence, status, _ = _act(session, actor, licence_id, expected_version, Action.EDIT)
         c = Checker()
         text = c.text("designation", "Désignation commerciale", designation, max_len=300)
@@ -515,7 +516,7 @@ def _goods_fields(line_no: int, designation: str, origin: str, quantity: Decimal
 def remove_goods_line(
     actor: Actor, licence_id: int, expected_version: int, goods_line_id: int
 ) -> LicenceDetail:
-    with _writing() as session:
+    with writing() as session:
         user, licence, status, _ = _act(session, actor, licence_id, expected_version, Action.EDIT)
         item = _child(licence.goods, goods_line_id, "Marchandise")
         licence.goods.remove(item)
@@ -552,7 +553,7 @@ def _warnings(licence: Licence) -> list[str]:
 
 
 def submit_for_visa(actor: Actor, licence_id: int, expected_version: int) -> LicenceDetail:
-    with _writing() as session:
+    with writing() as session:
         user, licence, status, (target,) = _act(
             session, actor, licence_id, expected_version, Action.SUBMIT
         )
@@ -577,7 +578,7 @@ def _reason(raw: object, label: str = "Motif") -> str:
 def cancel_licence(
     actor: Actor, licence_id: int, expected_version: int, reason: str
 ) -> LicenceDetail:
-    with _writing() as session:
+    with writing() as session:
         user, licence, status, (target,) = _act(
             session, actor, licence_id, expected_version, Action.CANCEL
         )
@@ -594,7 +595,7 @@ def request_modification(
     actor: Actor, licence_id: int, expected_version: int, reason: str
 ) -> LicenceDetail:
     """After the visa and before any imputation: back to draft as a new revision."""
-    with _writing() as session:
+    with writing() as session:
         user, licence, status, (target,) = _act(
             session, actor, licence_id, expected_version, Action.REQUEST_MODIFICATION
         )
@@ -620,8 +621,8 @@ def request_modification(
 
 def copy_licence(actor: Actor, licence_id: int) -> LicenceDetail:
     """A new draft with the header, destinations and goods of an existing licence."""
-    with _writing() as session:
-        user = _user(session, actor)
+    with writing() as session:
+        user = current_user(session, actor)
         source = _load(session, user, licence_id)
         check(Status(source.status), Action.COPY, user.role)
         now = utcnow()
@@ -655,7 +656,7 @@ def grant_visa(
     visa_number: str,
     validity_end: object = None,
 ) -> LicenceDetail:
-    with _writing() as session:
+    with writing() as session:
         user, licence, status, (target,) = _act(
             session, actor, licence_id, expected_version, Action.GRANT_VISA
         )
@@ -706,7 +707,7 @@ def default_validity_end(visa_day: dt.date) -> dt.date:
 
 
 def refuse_visa(actor: Actor, licence_id: int, expected_version: int, reason: str) -> LicenceDetail:
-    with _writing() as session:
+    with writing() as session:
         user, licence, status, (target,) = _act(
             session, actor, licence_id, expected_version, Action.REFUSE
         )
@@ -721,7 +722,7 @@ def refuse_visa(actor: Actor, licence_id: int, expected_version: int, reason: st
 
 
 def send_back(actor: Actor, licence_id: int, expected_version: int, reason: str) -> LicenceDetail:
-    with _writing() as session:
+    with writing() as session:
         user, licence, status, (target,) = _act(
             session, actor, licence_id, expected_version, Action.SEND_BACK
         )
@@ -764,7 +765,7 @@ def impute(
     lines: Mapping[int, tuple[object, object]],
 ) -> LicenceDetail:
     """Impute one customs declaration: `lines` maps a goods line id to (quantity, value)."""
-    with _writing() as session:
+    with writing() as session:
         user, licence, status, allowed = _act(
             session, actor, licence_id, expected_version, Action.IMPUTE
         )
@@ -882,7 +883,7 @@ def reverse_imputation(
 ) -> LicenceDetail:
     """Customs reverses a mistaken imputation: it stays on record (who, when, why) and out of
     every sum; quantities and values go back to the licence and its status is recomputed."""
-    with _writing() as session:
+    with writing() as session:
         user, licence, status, allowed = _act(
             session, actor, licence_id, expected_version, Action.REVERSE_IMPUTATION
         )
@@ -922,7 +923,7 @@ def record_repatriation(
     file_name: str,
     data: bytes,
 ) -> LicenceDetail:
-    with _writing() as session:
+    with writing() as session:
         user, licence, status, _ = _act(
             session, actor, licence_id, expected_version, Action.RECORD_REPATRIATION
         )
@@ -959,7 +960,7 @@ def withdraw_repatriation(
 ) -> LicenceDetail:
     """The bank withdraws a proof recorded by mistake (before *Apurée*): kept on record with
     who, when and why, out of the repatriated amount from now on."""
-    with _writing() as session:
+    with writing() as session:
         user, licence, status, (target,) = _act(
             session, actor, licence_id, expected_version, Action.WITHDRAW_REPATRIATION
         )
@@ -1031,7 +1032,7 @@ def settle_blocker(
 
 def settle(actor: Actor, licence_id: int, expected_version: int) -> LicenceDetail:
     """*Apurement*: imputation closed and proceeds covering the imputed value."""
-    with _writing() as session:
+    with writing() as session:
         user, licence, status, (target,) = _act(
             session, actor, licence_id, expected_version, Action.SETTLE
         )
@@ -1050,16 +1051,16 @@ def settle(actor: Actor, licence_id: int, expected_version: int) -> LicenceDetai
 
 # ------------------------------------------------------------------ reads
 def get_licence(actor: Actor, licence_id: int) -> LicenceDetail:
-    _expire_before_read()
+    expire_before_read()
     with read_session() as session:
-        user = _user(session, actor)
+        user = current_user(session, actor)
         return _detail(session, _load(session, user, licence_id))
 
 
 def history(actor: Actor, licence_id: int) -> list[HistoryRow]:
-    _expire_before_read()
+    expire_before_read()
     with read_session() as session:
-        user = _user(session, actor)
+        user = current_user(session, actor)
         licence = _load(session, user, licence_id)
         events = session.scalars(
             select(HistoryEvent).where(HistoryEvent.licence_id == licence.id)
@@ -1078,22 +1079,23 @@ def history(actor: Actor, licence_id: int) -> list[HistoryRow]:
         ]
 
 
-def compare_revisions(actor: Actor, licence_id: int) -> RevisionComparison | None:
-    """The licence as it is now beside the last revision the MCE visaed, field by field; None
-    when no earlier revision was visaed (nothing to compare with)."""
-    _expire_before_read()
+def compare_revisions(actor: Actor, detail: LicenceDetail) -> RevisionComparison | None:
+    """The licence as the screen has it (`detail`, read through core) beside the last revision
+    the MCE visaed, field by field; None when no earlier revision was visaed. Reads only the
+    stored snapshot: the screens ask on every run."""
+    if detail.revision < 1:
+        return None
     with read_session() as session:
-        user = _user(session, actor)
-        licence = _load(session, user, licence_id)
+        user = current_user(session, actor)
+        licence = _load(session, user, detail.id)
         visaed = session.scalars(
             select(LicenceRevision)
             .where(LicenceRevision.licence_id == licence.id,
-                   LicenceRevision.revision < licence.revision)
+                   LicenceRevision.revision < detail.revision)
             .order_by(LicenceRevision.revision.desc()).limit(1)
         ).first()
         if visaed is None:
             return None
-        detail = _detail(session, licence)
         return RevisionComparison(
             registration_number=detail.registration_number, visaed_revision=visaed.revision,
             current_revision=detail.revision, visa_number=visaed.visa_number,
@@ -1105,7 +1107,7 @@ def compare_revisions(actor: Actor, licence_id: int) -> RevisionComparison | Non
 def file_content(actor: Actor, licence_id: int, file_id: int) -> tuple[str, bytes]:
     """The bytes of a PDF attached to a licence the actor may see."""
     with read_session() as session:
-        user = _user(session, actor)
+        user = current_user(session, actor)
         licence = _load(session, user, licence_id)
         ids = {i.file_id for i in licence.invoices} | {d.file_id for d in licence.documents}
         ids |= {r.file_id for r in licence.repatriations}
@@ -1118,9 +1120,9 @@ def file_content(actor: Actor, licence_id: int, file_id: int) -> tuple[str, byte
 
 def status_summary(actor: Actor) -> dict[Status, int]:
     """Count of visible licences per status (main screen)."""
-    _expire_before_read()
+    expire_before_read()
     with read_session() as session:
-        user = _user(session, actor)
+        user = current_user(session, actor)
         rows = session.execute(
             select(Licence.status, func.count()).where(visibility(user)).group_by(Licence.status)
         )

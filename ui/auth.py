@@ -44,7 +44,7 @@ ROLE_CAN = {
 }
 
 
-def _startup_checks() -> None:
+def startup_checks() -> None:
     """Settings that forbid serving anything: a short cookie key, demo passwords in production."""
     try:
         cookie_key()
@@ -56,8 +56,8 @@ def _startup_checks() -> None:
         st.stop()
 
 
-def _authenticator() -> Any:
-    _startup_checks()
+def make_authenticator() -> Any:
+    """The cookie manager of this run (call `startup_checks` first: `ui.layout.page` does)."""
     import streamlit_authenticator as stauth
 
     authenticator = stauth.Authenticate(

@@ -101,9 +101,9 @@ def page(title: str, roles: Collection[str] | None = None, *, help_key: str | No
     st.set_page_config(page_title=f"{title} · Export Licence Desk", page_icon=str(LOGO),
                        layout="wide", initial_sidebar_state="expanded")
     _css()
-    auth._startup_checks()  # before anything reads the settings: a garbled file is a message
+    auth.startup_checks()  # before anything reads the settings: a garbled file is a message
     _footer()
-    authenticator = auth._authenticator()
+    authenticator = auth.make_authenticator()
     actor = auth.current_actor(authenticator)
     if actor is None:
         _banner("Guichet Unique — Licences d'Exportation")

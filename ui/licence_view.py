@@ -347,7 +347,7 @@ def revision_comparison(actor: Actor, d: LicenceDetail, key: str) -> None:
     the visa, for the exporter and for the MCE who re-visas."""
     if d.revision < 1:
         return
-    found = read(lambda: services.compare_revisions(actor, d.id))
+    found = read(lambda: services.compare_revisions(actor, d))
     if found is None:
         return
     title = (f"Comparer avec la révision visée ({found.visaed_revision}, visa "

@@ -31,6 +31,7 @@ from core.models import AuditEvent, ReferenceItem, TariffCode
 from core.reference import import_nomenclature
 from core.search import prefix_range, search
 from core.views import Actor, SearchFilters
+from tests.core.test_reference import xlsx_bytes
 
 HUGE = "x" * (10 * 1024 * 1024)
 MAX_CODE_POINT = "\U0010ffff"
@@ -251,16 +252,6 @@ def test_any_text_in_any_dashboard_filter(actors: dict[str, Actor], field: str,
 
 
 # ------------------------------------------------------------------ nomenclature import
-def _xlsx(rows: list[list[object]]) -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    for row in rows:
-        ws.append(row)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
 def _zip(members: dict[str, bytes]) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -291,7 +282,7 @@ NEW = "9999000001"
     ("n.csv", b"code,description\n9999000001,a\x00b\n", "Fichier illisible : octets nuls"),
     ("n.csv", b"", "Fichier vide"),
     ("n.csv", b" \r\n\n", "Fichier vide"),
-    ("n.xlsx", _xlsx([]), "Fichier vide"),
+    ("n.xlsx", xlsx_bytes([]), "Fichier vide"),
     ("n.csv", b"code,description\n", "Aucune ligne de données"),
     ("n.csv", b"code,description\n" + b"9999000001," + HUGE.encode() + b"\n",
      "Fichier illisible : cellule de plus de"),
@@ -364,7 +355,7 @@ def test_bad_cells_of_a_csv_are_rejected_line_by_line(db_url: str, row: list[str
 
 
 def test_formula_cells_of_a_workbook_are_rejected(db_url: str) -> None:
-    data = _xlsx([["code", "description"], [NEW, "=CONCATENATE(\"Or\",\"anges\")"],
+    data = xlsx_bytes([["code", "description"], [NEW, "=CONCATENATE(\"Or\",\"anges\")"],
                   ["=9999000000+2", "Calculé"], ["9999000003", "Bon"]])
     report = import_nomenclature("n.xlsx", data)
     assert report.inserted == 1

@@ -174,7 +174,7 @@ def test_reported_lines_are_the_lines_of_the_file(db_url: str) -> None:
     assert report.rejected == [(5, "123", "Code à 10 chiffres attendu.")]
 
 
-def _xlsx(rows: list[list[object]]) -> bytes:
+def xlsx_bytes(rows: list[list[object]]) -> bytes:
     wb = Workbook()
     ws = wb.active
     for row in rows:
@@ -187,7 +187,7 @@ def _xlsx(rows: list[list[object]]) -> bytes:
 def test_import_xlsx(db_url: str) -> None:
     before = _tariffs()
     existing = _existing_code()
-    data = _xlsx([
+    data = xlsx_bytes([
         ["code", "description", "supplementary_unit"],
         [existing, "Libellé mis à jour depuis Excel", None],   # line 2
         [NEW_1, "Nouveau code texte", None],                   # line 3
@@ -236,7 +236,7 @@ def _count() -> int:
         ("n.csv", f"codes,libelle\n{NEW_1},Oranges\n".encode()),
         ("n.csv", f"code;libellé\n{NEW_1};Oranges\n".encode()),
         ("n.csv", b"code,libelle\n"),
-        ("n.xlsx", _xlsx([["Code SH", "Description"], [NEW_1, "Oranges"]])),
+        ("n.xlsx", xlsx_bytes([["Code SH", "Description"], [NEW_1, "Oranges"]])),
     ],
 )
 def test_wrong_columns_import_nothing(db_url: str, name: str, data: bytes) -> None:

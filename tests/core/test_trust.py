@@ -238,14 +238,14 @@ def test_visa_and_goods_changes_are_recorded(actors: dict[str, Actor]) -> None:
 def test_new_revision_compared_with_the_visaed_one(actors: dict[str, Actor]) -> None:
     exp, mce = actors["exportateur"], actors["mce"]
     lic = visaed(actors)
-    assert services.compare_revisions(exp, lic.id) is None  # nothing to compare yet
+    assert services.compare_revisions(exp, lic) is None  # nothing to compare yet
     lic = services.request_modification(exp, lic.id, lic.version, "Quantité revue")
     lic = services.update_header(exp, lic.id, lic.version, header(total_amount="13000"))
     lic = services.add_goods_line(exp, lic.id, lic.version, designation="Oranges",
                                   origin_country="MA", quantity="5", net_weight="50",
                                   tariff_code=lic.goods[0].tariff_code)
     lic = services.submit_for_visa(exp, lic.id, lic.version)
-    comparison = services.compare_revisions(mce, lic.id)
+    comparison = services.compare_revisions(mce, services.get_licence(mce, lic.id))
     assert comparison is not None
     assert (comparison.visaed_revision, comparison.current_revision) == (0, 1)
     changed = {(f.section, f.label): (plain(f.visaed), plain(f.current))
@@ -257,9 +257,9 @@ def test_new_revision_compared_with_the_visaed_one(actors: dict[str, Actor]) -> 
     unchanged = [f for f in comparison.fields if not f.changed]
     assert any(f.label == "Devise" for f in unchanged)
     # the second visa keeps its own snapshot; the exporter sees the same comparison
-    assert services.compare_revisions(exp, lic.id) == comparison
-    with pytest.raises(NotFound):
-        services.compare_revisions(actors["exportateur2"], lic.id)
+    assert services.compare_revisions(exp, lic) == comparison
+    with pytest.raises(NotFound):  # another company's licence, whatever the detail claims
+        services.compare_revisions(actors["exportateur2"], lic)
 
 
 def test_the_printed_licence_marks_reversed_records(actors: dict[str, Actor], pdf: bytes) -> None:
