@@ -2,20 +2,20 @@
 
 import streamlit as st
 
-from core import services
-from core.lifecycle import Role, Status
+from core import reading
+from core.lifecycle import Role, Screen, Status
 from ui import format as fmt
 from ui import notifications
 from ui.forms import show_flash
 from ui.layout import ACCOUNT_GROUP, menu_for, page
 
-actor = page("Écran principal", help_key="home")
+actor = page(Screen.HOME)
 show_flash()
 st.markdown(f"Bienvenue, **{fmt.md_escape(actor.full_name or actor.username)}**"
             + (f" — {fmt.md_escape(actor.company_name)}" if actor.company_name else "") + ".")
 notifications.panel(actor)
 
-counts = services.status_summary(actor)
+counts = reading.status_summary(actor)
 st.subheader("Vos licences par statut" if actor.role == Role.EXPORTER else "Licences par statut")
 columns = st.columns(5)
 for index, status in enumerate(Status):

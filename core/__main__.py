@@ -11,9 +11,10 @@ from pathlib import Path
 
 from core import accounts, reference, seed
 from core.config import settings
-from core.database import current_url, set_default_url, upgrade
+from core.database import current_url, set_default_url
 from core.errors import DomainError, NotAllowed
 from core.lifecycle import Role
+from core.reference import prepare_database
 
 DEMO_ONLY = ("La démonstration n'est possible qu'avec DEMO_MODE=1 : ses comptes ont un mot de "
              "passe public.")
@@ -37,7 +38,7 @@ def _progress(label: str) -> Callable[[int, int], None]:
 
 
 def cmd_init(_: argparse.Namespace) -> None:
-    upgrade()
+    prepare_database()
     print(f"Base prête (schéma à jour) : {_safe_url()}")
 
 
@@ -48,7 +49,7 @@ def _demo_only() -> None:
 
 def cmd_seed(args: argparse.Namespace) -> None:
     _demo_only()
-    upgrade()
+    prepare_database()
     start = time.monotonic()
     count = seed.seed_demo(args.licences, seed=args.seed, progress=_progress("Licences"))
     print(f"{count} licences de démonstration créées en {time.monotonic() - start:.1f} s.")
@@ -69,7 +70,7 @@ def cmd_reset(args: argparse.Namespace) -> None:
 
 def cmd_ensure_demo(args: argparse.Namespace) -> None:
     """Used by `make run`: create, migrate and fill the database on first start only."""
-    upgrade()
+    prepare_database()
     if not settings().demo_mode:
         print(f"Base prête, sans données de démonstration (DEMO_MODE=0) : {_safe_url()}")
         return
@@ -87,7 +88,7 @@ def cmd_ensure_demo(args: argparse.Namespace) -> None:
 
 
 def cmd_create_user(args: argparse.Namespace) -> None:
-    upgrade()
+    prepare_database()
     password = args.password or getpass.getpass("Mot de passe : ")
     company_id = None
     if args.role == Role.EXPORTER:
@@ -102,7 +103,7 @@ def cmd_create_user(args: argparse.Namespace) -> None:
 
 
 def cmd_set_password(args: argparse.Namespace) -> None:
-    upgrade()
+    prepare_database()
     password = args.password or getpass.getpass("Nouveau mot de passe : ")
     accounts.set_password(args.username, password)
     print(f"Mot de passe de {args.username.strip().lower()} changé ; les sessions ouvertes sont "
@@ -110,7 +111,7 @@ def cmd_set_password(args: argparse.Namespace) -> None:
 
 
 def cmd_disable_demo(_: argparse.Namespace) -> None:
-    upgrade()
+    prepare_database()
     names = accounts.disable_demo_accounts()
     if names:
         print(f"{len(names)} compte(s) désactivé(s) : {', '.join(names)}")
@@ -130,7 +131,7 @@ def _company(name: str, ice: str) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> None:
-    upgrade()
+    prepare_database()
     path = Path(args.file)
     try:
         data = path.read_bytes()
@@ -145,7 +146,7 @@ def cmd_import(args: argparse.Namespace) -> None:
 
 
 def cmd_expire(_: argparse.Namespace) -> None:
-    from core.services import run_expiry
+    from core.access import run_expiry
 
     print(f"{run_expiry()} licence(s) passée(s) en « Expirée ».")
 

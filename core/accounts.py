@@ -25,6 +25,7 @@ import hashlib
 import hmac
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -39,8 +40,8 @@ from core.database import current_url, read_session, write_session
 from core.errors import AuthenticationFailed, NotFound, ValidationFailed
 from core.lifecycle import Role
 from core.models import AuditEvent, Company, User, utcnow
+from core.records import Actor
 from core.validation import Checker
-from core.views import Actor
 
 BAD_LOGIN = ("Nom d'utilisateur ou mot de passe incorrect. Après plusieurs échecs, les essais "
              "sont ralentis : patientez quelques minutes avant de réessayer.")
@@ -470,12 +471,12 @@ def audit(session_username: str, action: str, details: str | None = None) -> Non
         session.add(AuditEvent(username=session_username, action=action, details=details))
 
 
-def check_company(c: Checker, name: str, ice: str) -> tuple[str, str]:
+def check_company(checker: Checker, name: str, ice: str) -> tuple[str, str]:
     """Raison sociale and ICE as stored; refusals collected in `c`."""
-    label = c.text("name", "Raison sociale", name, max_len=200)
+    label = checker.text("name", "Raison sociale", name, max_len=200)
     ice = (ice or "").strip() if isinstance(ice, str) else ""
     if not re.fullmatch(r"\d{15}", ice):
-        c.fail("ice", "ICE : 15 chiffres.")
+        checker.fail("ice", "ICE : 15 chiffres.")
     return label or "", ice
 
 
@@ -490,41 +491,67 @@ def insert_company(session: Session, name: str, ice: str) -> Company:
 
 
 def create_company(name: str, ice: str) -> int:
-    c = Checker()
-    label, ice = check_company(c, name, ice)
-    c.done()
+    checker = Checker()
+    label, ice = check_company(checker, name, ice)
+    checker.done()
     with write_session() as session:
         return insert_company(session, label, ice).id
 
 
-def check_user(
-    c: Checker, username: str, full_name: str, role: str, company_id: int | None
-) -> tuple[str, str]:
-    """(username, full name) as stored; refusals collected in `c`."""
+@dataclass(frozen=True)
+class NewUser:
+    """A user checked and with their password hashed, ready for `insert_user`."""
+
+    username: str
+    full_name: str
+    password_hash: str
+    role: str
+    company_id: int | None
+
+
+def new_user(
+    username: str,
+    full_name: str,
+    password: str,
+    role: str,
+    company_id: int | None = None,
+    *,
+    rounds: int = 12,
+    demo_allowed: bool | None = None,
+    before_hashing: Callable[[], None] | None = None,
+) -> NewUser:
+    """Check a new account (all refusals at once, in French) and hash its password. bcrypt
+    (≈ 0.3 s) runs here, before any write transaction. `before_hashing` runs once the fields are
+    checked and before their refusals are raised (the administration checks its actor there)."""
+    checker = Checker()
     name = (username or "").strip().lower() if isinstance(username, str) else ""
     if not USERNAME_RE.match(name):
-        c.fail("username", "Nom d'utilisateur : 2 à 60 caractères, lettres minuscules, chiffres, . _ -")
-    label = c.text("full_name", "Nom complet", full_name, max_len=200)
+        checker.fail("username", "Nom d'utilisateur : 2 à 60 caractères, lettres minuscules, chiffres, . _ -")
+    label = checker.text("full_name", "Nom complet", full_name, max_len=200)
     if role not in set(Role):
-        c.fail("role", f"Profil inconnu : {role}.")
+        checker.fail("role", f"Profil inconnu : {role}.")
     if role == Role.EXPORTER and company_id is None:
-        c.fail("company_id", "Un exportateur doit appartenir à une société.")
-    return name, label or name
+        checker.fail("company_id", "Un exportateur doit appartenir à une société.")
+    problem = password_problem(password, name, demo_allowed=demo_allowed)
+    if problem:
+        checker.fail("password", problem)
+    if before_hashing is not None:
+        before_hashing()
+    checker.done()
+    hashed = hash_password(password, rounds, username=name, demo_allowed=demo_allowed)
+    return NewUser(name, label or name, hashed, role,
+                   company_id if role == Role.EXPORTER else None)
 
 
-def insert_user(
-    session: Session, username: str, full_name: str, hashed: str, role: str,
-    company_id: int | None, *, must_change: bool = False,
-) -> User:
+def insert_user(session: Session, new: NewUser, *, must_change: bool = False) -> User:
     """Add a checked user in the caller's transaction (duplicate name, unknown company refused)."""
-    if session.scalars(select(User).where(User.username == username)).first():
+    if session.scalars(select(User).where(User.username == new.username)).first():
         raise ValidationFailed({"username": "Ce nom d'utilisateur existe déjà."})
-    if company_id is not None and session.get(Company, company_id) is None:
+    if new.company_id is not None and session.get(Company, new.company_id) is None:
         raise ValidationFailed({"company_id": "Société inconnue."})
     user = User(
-        username=username, full_name=full_name, password_hash=hashed, role=role,
-        company_id=company_id if role == Role.EXPORTER else None,
-        must_change_password=must_change,
+        username=new.username, full_name=new.full_name, password_hash=new.password_hash,
+        role=new.role, company_id=new.company_id, must_change_password=must_change,
     )
     session.add(user)
     session.flush()
@@ -542,18 +569,13 @@ def create_user(
     must_change: bool = False,
     demo_allowed: bool | None = None,
 ) -> int:
-    """`must_change`: the password was chosen for the user (CLI), who replaces it at the first
-    login. `demo_allowed` defaults to the demo mode (the seed gives the demo password)."""
-    c = Checker()
-    name, label = check_user(c, username, full_name, role, company_id)
-    problem = password_problem(password, name, demo_allowed=demo_allowed)
-    if problem:
-        c.fail("password", problem)
-    c.done()
-    hashed = hash_password(password, rounds, username=name, demo_allowed=demo_allowed)
+    """A user created by the command line or the demo seed (the administration screen goes
+    through `core.admin.add_user`, which audits it). `must_change`: the password was chosen for
+    the user, who replaces it at the first login. `demo_allowed` defaults to the demo mode."""
+    new = new_user(username, full_name, password, role, company_id, rounds=rounds,
+                   demo_allowed=demo_allowed)
     with write_session() as session:
-        return insert_user(session, name, label, hashed, role, company_id,
-                           must_change=must_change).id
+        return insert_user(session, new, must_change=must_change).id
 
 
 def get_actor(username: str) -> Actor:

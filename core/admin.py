@@ -18,15 +18,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import accounts, reference, seed
+from core.access import screen_user, writing
 from core.config import settings
 from core.database import current_url, read_session
 from core.errors import NotAllowed, NotFound, ValidationFailed
-from core.lifecycle import ROLE_LABELS, Role
+from core.lifecycle import ROLE_LABELS, Role, Screen
 from core.models import AuditEvent, Company, Licence, ReferenceItem, User, utcnow
-from core.services import current_user, writing
+from core.records import Actor, Page
 from core.text import LOCAL_TIME_LABEL, fr_datetime
 from core.validation import Checker
-from core.views import Actor
 
 REFERENCE_CODE_RE = re.compile(r"^[A-Z0-9]{1,20}$")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -34,7 +34,6 @@ _UNSHOWN = re.compile(
     "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 AUDIT_PAGE_SIZE = 50
 MAX_DEMO_LICENCES = 5000
-NOT_ADMIN = "Réservé aux administrateurs."
 
 # What the audit log shows for each recorded action (an unknown one is shown as recorded).
 AUDIT_LABELS: Mapping[str, str] = MappingProxyType(
@@ -114,24 +113,9 @@ class AuditRow:
         return AUDIT_LABELS.get(self.action, self.action)
 
 
-@dataclass(frozen=True)
-class AuditPage:
-    rows: tuple[AuditRow, ...]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def page_count(self) -> int:
-        return max(1, -(-self.total // self.page_size))
-
-
 # ------------------------------------------------------------------ helpers
 def _admin(session: Session, actor: Actor) -> User:
-    user = current_user(session, actor)
-    if user.role != Role.ADMIN:
-        raise NotAllowed(NOT_ADMIN)
-    return user
+    return screen_user(session, actor, Screen.ADMINISTRATION)
 
 
 def _audit(session: Session, admin: User, action: str, details: str) -> None:
@@ -170,17 +154,17 @@ def _item(session: Session, list_name: str, code: object) -> ReferenceItem:
 
 
 def _label(raw: object) -> str:
-    c = Checker()
-    label = _label_text(c, raw)
-    c.done()
+    checker = Checker()
+    label = _label_text(checker, raw)
+    checker.done()
     assert label is not None
     return label
 
 
-def _label_text(c: Checker, raw: object) -> str | None:
-    label = c.text("label", "Libellé", raw, max_len=200)
+def _label_text(checker: Checker, raw: object) -> str | None:
+    label = checker.text("label", "Libellé", raw, max_len=200)
     if label is not None and _SURROGATE.search(label):  # no database driver can store one
-        c.fail("label", "Libellé : caractère invalide (demi-caractère UTF-16 isolé).")
+        checker.fail("label", "Libellé : caractère invalide (demi-caractère UTF-16 isolé).")
         return None
     return label
 
@@ -229,11 +213,11 @@ def list_companies(actor: Actor) -> list[CompanyRow]:
 
 
 def create_company(actor: Actor, name: str, ice: str) -> int:
-    c = Checker()
-    label, ice = accounts.check_company(c, name, ice)
+    checker = Checker()
+    label, ice = accounts.check_company(checker, name, ice)
     with writing() as session:
         admin = _admin(session, actor)
-        c.done()
+        checker.done()
         company = accounts.insert_company(session, label, ice)
         _audit(session, admin, "CREER_SOCIETE", f"{company.name} (ICE {company.ice})")
         return company.id
@@ -250,7 +234,7 @@ def list_users(actor: Actor) -> list[UserRow]:
         return [_user_row(u) for u in users]
 
 
-def create_user(
+def add_user(
     actor: Actor,
     username: str,
     full_name: str,
@@ -260,23 +244,20 @@ def create_user(
     *,
     rounds: int = 12,
 ) -> int:
-    """The password is the administrator's choice: its owner replaces it at the first login."""
-    c = Checker()
-    name, label = accounts.check_user(c, username, full_name, role, company_id)
-    problem = accounts.password_problem(password, name, demo_allowed=False)
-    if problem:
-        c.fail("password", problem)
-    with read_session() as session:
-        _admin(session, actor)
-    c.done()
-    # bcrypt (≈ 0.3 s) runs before the write transaction, not while it holds the lock.
-    hashed = accounts.hash_password(password, rounds, username=name, demo_allowed=False)
+    """*Ajouter un utilisateur*. The password is the administrator's choice: its owner replaces it
+    at the first login."""
+
+    def is_admin() -> None:
+        with read_session() as session:
+            _admin(session, actor)
+
+    new = accounts.new_user(username, full_name, password, role, company_id, rounds=rounds,
+                            demo_allowed=False, before_hashing=is_admin)
     with writing() as session:
         admin = _admin(session, actor)
         if role == Role.EXPORTER:
             _company_id(session, company_id)
-        user = accounts.insert_user(session, name, label, hashed, role, company_id,
-                                    must_change=True)
+        user = accounts.insert_user(session, new, must_change=True)
         company = f", société {user.company.name}" if user.company else ""
         _audit(session, admin, "CREER_UTILISATEUR", f"{_describe(user)}{company}")
         return user.id
@@ -305,7 +286,7 @@ def reactivate_user(actor: Actor, user_id: int) -> None:
         if not settings().demo_mode and accounts.demo_password_accounts_of(
                 session, [user.username], active_only=False):
             raise ValidationFailed({"user": f"Le compte {user.username} a encore le mot de passe "
-                                            "de démonstration : réinitialisez-le d'abord."})
+                                    "de démonstration : réinitialisez-le d'abord."})
         user.active = True
         _audit(session, admin, "REACTIVER_UTILISATEUR", _describe(user))
 
@@ -383,21 +364,21 @@ def list_reference(actor: Actor, list_name: str) -> list[ReferenceRow]:
 
 
 def add_reference_item(actor: Actor, list_name: str, code: str, label: str) -> ReferenceRow:
-    c = Checker()
+    checker = Checker()
     name = list_name if isinstance(list_name, str) and list_name in reference.CODE_LISTS else ""
     if not name:
-        c.fail("list_name", "Liste de référence inconnue.")
+        checker.fail("list_name", "Liste de référence inconnue.")
     value = code.strip().upper() if isinstance(code, str) else ""
     if not REFERENCE_CODE_RE.match(value):
-        c.fail("code", "Code : 1 à 20 lettres majuscules ou chiffres, sans espace ni accent.")
-    text = _label_text(c, label)
+        checker.fail("code", "Code : 1 à 20 lettres majuscules ou chiffres, sans espace ni accent.")
+    text = _label_text(checker, label)
     with writing() as session:
         admin = _admin(session, actor)
-        c.done()
+        checker.done()
         assert text is not None
         if session.get(ReferenceItem, (name, value)) is not None:
             raise ValidationFailed({"code": f"Le code {value} existe déjà dans cette liste "
-                                            "(réactivez-le s'il est désactivé)."})
+                                    "(réactivez-le s'il est désactivé)."})
         last = session.scalar(
             select(func.max(ReferenceItem.sort_order)).where(ReferenceItem.list_name == name)
         )
@@ -508,7 +489,7 @@ def reset_demo(
     return count
 
 
-def audit_log(actor: Actor, page: int = 1, page_size: int = AUDIT_PAGE_SIZE) -> AuditPage:
+def audit_log(actor: Actor, page: int = 1, page_size: int = AUDIT_PAGE_SIZE) -> Page[AuditRow]:
     """The administration log, newest first."""
     size = max(1, min(int(page_size), 500))
     with read_session() as session:
@@ -520,7 +501,7 @@ def audit_log(actor: Actor, page: int = 1, page_size: int = AUDIT_PAGE_SIZE) -> 
             select(AuditEvent).order_by(AuditEvent.id.desc())
             .offset((number - 1) * size).limit(size)
         )
-        return AuditPage(
+        return Page(
             tuple(AuditRow(e.id, e.occurred_at, e.username, e.action, e.details) for e in rows),
             total, number, size,
         )

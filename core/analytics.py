@@ -1,7 +1,7 @@
 """The analysts' dashboard: licence volumes, values, delays and rates, all computed by aggregate
 SQL (GROUP BY, window functions) in the database, never by loading licences into Python.
 
-Scope of every figure: the licences the actor may see (`services.visibility`) that were actioned
+Scope of every figure: the licences the actor may see (`access.visibility`) that were actioned
 (status other than *Brouillon* and a submission date), narrowed by `DashboardFilters`. The period
 filters the **submission date** (UTC days, as the search screens do). Drafts are never counted,
 including a licence that the MCE sent back and that was not re-submitted yet.
@@ -25,13 +25,13 @@ Amounts and quantities are summed exactly: PostgreSQL sums NUMERIC; SQLite store
 floats, so there they are summed as integers of cents (thousandths for quantities). Amounts of
 different currencies are never added together.
 
+The figures' workbook and the licence list's files are written by `core.exports.tables`.
 Never imports streamlit.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -40,17 +40,23 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
 from sqlalchemy import ColumnElement, Float, Integer, case, cast, distinct, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
-from core import exports, reference, search, text
+from core import reference, search, text
+from core.access import expire_before_read, screen_user, today, visibility
 from core.database import read_session
-from core.errors import NotAllowed, ValidationFailed
-from core.lifecycle import Action, Role, Status
+from core.errors import ValidationFailed
+from core.lifecycle import (
+    IMPUTABLE_STATUSES,
+    IMPUTED_OR_SETTLED,
+    SUBMITTED_STATUSES,
+    Action,
+    Screen,
+    Status,
+)
 from core.models import (
     Company,
     GoodsLine,
@@ -63,19 +69,11 @@ from core.models import (
     User,
     utcnow,
 )
-from core.services import current_user, expire_before_read, today, visibility
-from core.views import Actor, LicenceRow, SearchFilters
+from core.records import Actor, LicenceRow, SearchFilters
 
 T = TypeVar("T")
 Progress = Callable[[int, int], None]
 
-DASHBOARD_ROLES = frozenset({Role.ANALYST, Role.MCE, Role.ADMIN})
-# The statuses a dashboard can show, in lifecycle order (drafts are never counted).
-DASHBOARD_STATUSES: tuple[Status, ...] = tuple(s for s in Status if s != Status.DRAFT)
-DECIDED_VISA = (Status.VISAED, Status.PARTIALLY_IMPUTED, Status.FULLY_IMPUTED, Status.SETTLED,
-                Status.EXPIRED, Status.CANCELLED)
-IMPUTED_OR_LATER = (Status.PARTIALLY_IMPUTED, Status.FULLY_IMPUTED, Status.SETTLED)
-NEAR_EXPIRY_STATUSES = (Status.VISAED, Status.PARTIALLY_IMPUTED)
 NEAR_EXPIRY_LIMIT = 200
 TOP_N = 10
 RATE_PLACES = Decimal("0.0001")
@@ -112,30 +110,30 @@ class DashboardFilters:
         )
 
 
-def check_filters(f: DashboardFilters) -> None:
+def check_filters(filters: DashboardFilters) -> None:
     """Refuse, in French and field by field, filters that cannot be right (forged or reversed),
     before any of them reaches a query: the same rules as the search screens."""
     errors: dict[str, str] = {}
-    if search.check_period(errors, "submitted", "Période", f.submitted_from, f.submitted_to):
+    if search.check_period(errors, "submitted", "Période", filters.submitted_from, filters.submitted_to):
         errors["submitted_to"] = "Période : la date de fin précède la date de début."
-    if f.tariff_chapter and not (isinstance(f.tariff_chapter, str)
-                                 and CHAPTER.fullmatch(f.tariff_chapter)):
+    if filters.tariff_chapter and not (isinstance(filters.tariff_chapter, str)
+                                       and CHAPTER.fullmatch(filters.tariff_chapter)):
         errors["tariff_chapter"] = "Chapitre tarifaire : deux chiffres (par exemple 08)."
-    if f.currency and not (isinstance(f.currency, str)
-                           and re.fullmatch(r"[A-Za-z]{3}", f.currency)):
+    if filters.currency and not (isinstance(filters.currency, str)
+                                 and re.fullmatch(r"[A-Za-z]{3}", filters.currency)):
         errors["currency"] = "Devise : code ISO à trois lettres."
-    if f.country and not (isinstance(f.country, str) and re.fullmatch(r"[A-Za-z]{2}", f.country)):
+    if filters.country and not (isinstance(filters.country, str) and re.fullmatch(r"[A-Za-z]{2}", filters.country)):
         errors["country"] = "Pays : code ISO à deux lettres."
-    search.check_code(errors, "customs_office", "Bureau douanier", f.customs_office)
-    search.check_code(errors, "customs_regime", "Régime douanier", f.customs_regime)
-    search.check_id(errors, "company_id", "Exportateur inconnu.", f.company_id)
-    if not search.known_statuses(f.statuses):
+    search.check_code(errors, "customs_office", "Bureau douanier", filters.customs_office)
+    search.check_code(errors, "customs_regime", "Régime douanier", filters.customs_regime)
+    search.check_id(errors, "company_id", "Exportateur inconnu.", filters.company_id)
+    if not search.known_statuses(filters.statuses):
         errors["statuses"] = "Statut inconnu."
     if errors:
         raise ValidationFailed(errors)
 
 
-def _conditions(user: User, f: DashboardFilters, dialect: str = "") -> list[ColumnElement[bool]]:
+def _conditions(user: User, filters: DashboardFilters, dialect: str = "") -> list[ColumnElement[bool]]:
     """Visibility, actioned only, then the filters: every figure starts from these.
 
     On SQLite the equality filters are written on `+column` (see `_plain`): the aggregates read
@@ -148,30 +146,30 @@ def _conditions(user: User, f: DashboardFilters, dialect: str = "") -> list[Colu
     where: list[ColumnElement[bool]] = [
         visibility(user), Licence.status != Status.DRAFT, Licence.submitted_at.is_not(None),
     ]
-    if f.submitted_from:
-        where.append(Licence.submitted_at >= dt.datetime.combine(f.submitted_from, dt.time.min))
-    if f.submitted_to:
-        after = f.submitted_to + dt.timedelta(days=1)
+    if filters.submitted_from:
+        where.append(Licence.submitted_at >= dt.datetime.combine(filters.submitted_from, dt.time.min))
+    if filters.submitted_to:
+        after = filters.submitted_to + dt.timedelta(days=1)
         where.append(Licence.submitted_at < dt.datetime.combine(after, dt.time.min))
-    if f.statuses:
-        where.append(plain(Licence.status).in_([Status(s) for s in f.statuses]))
-    if f.customs_office:
-        where.append(plain(Licence.customs_office) == f.customs_office)
-    if f.customs_regime:
-        where.append(plain(Licence.customs_regime) == f.customs_regime)
-    if f.currency:
-        where.append(plain(Licence.currency) == f.currency.upper())
-    if f.company_id is not None:
-        where.append(plain(Licence.company_id) == f.company_id)
-    if f.country:
-        code = f.country.upper()
+    if filters.statuses:
+        where.append(plain(Licence.status).in_([Status(s) for s in filters.statuses]))
+    if filters.customs_office:
+        where.append(plain(Licence.customs_office) == filters.customs_office)
+    if filters.customs_regime:
+        where.append(plain(Licence.customs_regime) == filters.customs_regime)
+    if filters.currency:
+        where.append(plain(Licence.currency) == filters.currency.upper())
+    if filters.company_id is not None:
+        where.append(plain(Licence.company_id) == filters.company_id)
+    if filters.country:
+        code = filters.country.upper()
         where.append(Licence.id.in_(
             select(LicenceCountry.licence_id).where(LicenceCountry.country_code == code)
         ))
-    if f.tariff_chapter:
+    if filters.tariff_chapter:
         where.append(Licence.id.in_(
             select(GoodsLine.licence_id).where(
-                search.prefix_range(GoodsLine.tariff_code, f.tariff_chapter)
+                search.prefix_range(GoodsLine.tariff_code, filters.tariff_chapter)
             )
         ))
     return where
@@ -356,19 +354,12 @@ class _Scope:
         return select(Licence.id).where(*self.where, *extra)
 
 
-def _require(session: Session, actor: Actor) -> User:
-    user = current_user(session, actor)
-    if user.role not in DASHBOARD_ROLES:
-        raise NotAllowed("Votre profil ne permet pas d'ouvrir le tableau de bord.")
-    return user
-
-
 @contextmanager
 def _scope(actor: Actor, filters: DashboardFilters) -> Iterator[_Scope]:
     check_filters(filters)
     expire_before_read()
     with read_session() as session:
-        user = _require(session, actor)
+        user = screen_user(session, actor, Screen.DASHBOARD)
         dialect = session.get_bind().dialect.name
         yield _Scope(session, tuple(_conditions(user, filters, dialect)), dialect, today())
 
@@ -408,7 +399,7 @@ def _by_status(scope: _Scope) -> tuple[StatusCount, ...]:
     found: dict[str, int] = dict(scope.session.execute(
         select(status, func.count()).where(*scope.where).group_by(status)
     ).all())
-    return tuple(StatusCount(s, int(found.get(s, 0))) for s in DASHBOARD_STATUSES)
+    return tuple(StatusCount(s, int(found.get(s, 0))) for s in SUBMITTED_STATUSES)
 
 
 def _value_by_currency(scope: _Scope) -> tuple[CurrencyTotal, ...]:
@@ -429,7 +420,7 @@ def _monthly_by_status(scope: _Scope) -> tuple[MonthStatusCount, ...]:
     rows = scope.session.execute(
         select(month, status, func.count()).where(*scope.where).group_by(month, status)
     ).all()
-    order = {s: i for i, s in enumerate(DASHBOARD_STATUSES)}
+    order = {s: i for i, s in enumerate(SUBMITTED_STATUSES)}
     out = [MonthStatusCount(m, Status(s), int(n)) for m, s, n in rows]
     return tuple(sorted(out, key=lambda r: (r.month, order[r.status])))
 
@@ -546,7 +537,7 @@ def _rates(scope: _Scope, by_status: tuple[StatusCount, ...] | None = None) -> R
         select(func.count(distinct(HistoryEvent.licence_id)), func.count())
         .where(HistoryEvent.action == Action.SEND_BACK, HistoryEvent.licence_id.in_(scope.ids()))
     ).one()
-    imputed_ids = scope.ids(scope.plain(Licence.status).in_(IMPUTED_OR_LATER))
+    imputed_ids = scope.ids(scope.plain(Licence.status).in_(IMPUTED_OR_SETTLED))
     licensed = s.scalar(
         select(_exact_sum(scope, GoodsLine.quantity, 3))
         .where(GoodsLine.licence_id.in_(imputed_ids))
@@ -574,7 +565,7 @@ def _near_expiry(scope: _Scope, days: int) -> NearExpiry:
     days = max(0, min(int(days), 366))
     where = [
         *scope.where,
-        Licence.status.in_(NEAR_EXPIRY_STATUSES),
+        Licence.status.in_(IMPUTABLE_STATUSES),
         Licence.validity_end >= scope.today,
         Licence.validity_end <= scope.today + dt.timedelta(days=days),
     ]
@@ -680,7 +671,7 @@ def dashboard(actor: Actor, filters: DashboardFilters, *, top: int = TOP_N,
 def filter_options(actor: Actor) -> FilterOptions:
     """The companies and tariff chapters the filter form offers."""
     with read_session() as session:
-        _require(session, actor)
+        screen_user(session, actor, Screen.DASHBOARD)
         companies = session.execute(
             select(Company.id, Company.name).order_by(Company.name, Company.id)
         ).all()
@@ -714,176 +705,7 @@ def monthly_table(rows: Sequence[MonthStatusCount]) -> list[tuple[str, dict[Stat
     for r in rows:
         found.setdefault(r.month, {})[r.status] = r.count
     months = month_range(rows[0].month, max(r.month for r in rows))
-    return [(m, {s: found.get(m, {}).get(s, 0) for s in DASHBOARD_STATUSES}) for m in months]
-
-
-# ------------------------------------------------------------------ Excel: the figures
-COUNT_FORMAT = "#,##0"
-PERCENT_FORMAT = "0.00%"
-HOURS_FORMAT = "#,##0.00"
-QUANTITY_FORMAT = "#,##0.000"
-_C = exports._Column
-
-
-@dataclass(frozen=True)
-class _Sheet:
-    name: str
-    title: str
-    columns: tuple[exports._Column, ...]
-    rows: Sequence[Sequence[exports.Value]]
-    note: str = ""
-
-
-def _n(value: int | float | Decimal | None) -> Decimal | None:
-    """Numbers go to Excel as numbers (Decimal: what exports' helpers measure and write)."""
-    if value is None:
-        return None
-    return value if isinstance(value, Decimal) else Decimal(str(value))
-
-
-def describe_filters(f: DashboardFilters, offices: dict[str, str] | None = None,
-                     regimes: dict[str, str] | None = None,
-                     companies: dict[int, str] | None = None) -> list[tuple[str, str]]:
-    """The filters in French, for the screen and the export."""
-    def day(d: dt.date | None) -> str:
-        return text.fr_date(d, empty="…")
-
-    out = [("Période (date de soumission)",
-            "toutes" if not (f.submitted_from or f.submitted_to)
-            else f"du {day(f.submitted_from)} au {day(f.submitted_to)}")]
-    if f.statuses:
-        out.append(("Statuts", ", ".join(Status(s).label for s in f.statuses)))
-    if f.customs_office:
-        out.append(("Bureau douanier", exports.code_label(
-            f.customs_office, (offices or {}).get(f.customs_office, ""))))
-    if f.customs_regime:
-        out.append(("Régime douanier", exports.code_label(
-            f.customs_regime, (regimes or {}).get(f.customs_regime, ""))))
-    if f.currency:
-        out.append(("Devise", f.currency))
-    if f.country:
-        out.append(("Pays de destination", exports.code_label(
-            f.country, reference.countries().get(f.country, ""))))
-    if f.tariff_chapter:
-        out.append(("Chapitre tarifaire", f.tariff_chapter))
-    if f.company_id is not None:
-        out.append(("Exportateur", (companies or {}).get(f.company_id, str(f.company_id))))
-    return out
-
-
-def _sheets(d: Dashboard, filters_text: list[tuple[str, str]]) -> list[_Sheet]:
-    r = d.rates
-    overall = d.processing.overall
-    summary: list[list[exports.Value]] = [[label, value, None] for label, value in filters_text]
-    metrics: list[list[exports.Value]] = [
-        ["Licences (soumises, hors brouillons)", _n(d.total), "licences"],
-        ["Décisions de visa MCE", _n(r.decided), "décisions"],
-        ["Délai MCE médian", _n(overall.median_hours), "heures"],
-        ["Délai MCE 90e centile", _n(overall.p90_hours), "heures"],
-        ["Taux de refus", _n(r.refusal_rate), "fraction"],
-        ["Taux de renvoi pour correction", _n(r.send_back_rate), "fraction"],
-        ["Taux d'imputation (quantités)", _n(r.imputation_rate), "fraction"],
-        ["Taux d'apurement", _n(r.settlement_rate), "fraction"],
-        [f"Licences expirant sous {d.near_expiry.days} jours", _n(d.near_expiry.total),
-         "licences"],
-    ]
-    summary += metrics
-    total = d.total
-    months = monthly_table(d.monthly_by_status)
-    sheets = [
-        _Sheet("Synthèse", "Tableau de bord des licences d'exportation",
-               (_C("Indicateur"), _C("Valeur"), _C("Unité")), summary,
-               f"Généré le {text.fr_datetime(d.generated_at)} ({text.LOCAL_TIME_LABEL}). "
-               "Filtres et indicateurs clés ; les taux sont des fractions (0,25 = 25 %)."),
-        _Sheet("Par statut", "Licences par statut",
-               (_C("Statut"), _C("Licences", COUNT_FORMAT), _C("Part", PERCENT_FORMAT)),
-               [[s.label, _n(s.count), _n(ratio(s.count, total))] for s in d.by_status]),
-        _Sheet("Valeur par devise", "Montant total par devise (jamais additionné entre devises)",
-               (_C("Devise"), _C("Libellé"), _C("Licences", COUNT_FORMAT),
-                _C("Montant total", exports.AMOUNT_FORMAT)),
-               [[c.currency, c.name, _n(c.count), c.total] for c in d.value_by_currency]),
-        _Sheet("Mensuel par statut", "Licences par mois de soumission et statut",
-               (_C("Mois"), *(_C(s.label, COUNT_FORMAT) for s in DASHBOARD_STATUSES),
-                _C("Total", COUNT_FORMAT)),
-               [[month_label(m), *(_n(c[s]) for s in DASHBOARD_STATUSES),
-                 _n(sum(c.values()))] for m, c in months]),
-        _Sheet("Pays de destination", "Principaux pays de destination",
-               (_C("Code"), _C("Pays"), _C("Licences", COUNT_FORMAT)),
-               [[c.code, c.name, _n(c.count)] for c in d.top_countries],
-               "Une licence à plusieurs destinations compte pour chacune."),
-        _Sheet("Chapitres tarifaires", "Principaux chapitres tarifaires (2 premiers chiffres)",
-               (_C("Chapitre"), _C("Licences", COUNT_FORMAT),
-                _C("Lignes de marchandises", COUNT_FORMAT)),
-               [[c.chapter, _n(c.licences), _n(c.lines)] for c in d.top_chapters]),
-        _Sheet("Bureaux douaniers", "Licences par bureau douanier",
-               (_C("Code"), _C("Bureau douanier"), _C("Licences", COUNT_FORMAT)),
-               [[o.code, o.label, _n(o.count)] for o in d.by_office]),
-        _Sheet("Délai MCE", "Délai de traitement MCE (soumission → décision), par mois de décision",
-               (_C("Mois"), _C("Décisions", COUNT_FORMAT), _C("Médiane (h)", HOURS_FORMAT),
-                _C("90e centile (h)", HOURS_FORMAT)),
-               [[month_label(m.month), _n(m.decided), _n(m.median_hours), _n(m.p90_hours)]
-                for m in d.processing.months]
-               + [["Toute la période", _n(overall.decided), _n(overall.median_hours),
-                   _n(overall.p90_hours)]],
-               "Percentiles continus (interpolation linéaire, comme percentile_cont)."),
-        _Sheet("Taux", "Taux de refus, de renvoi, d'imputation et d'apurement",
-               (_C("Indicateur"), _C("Numérateur", QUANTITY_FORMAT),
-                _C("Dénominateur", QUANTITY_FORMAT), _C("Taux", PERCENT_FORMAT)),
-               [["Refus / décisions de visa", _n(r.refused), _n(r.decided), _n(r.refusal_rate)],
-                ["Renvoyées pour correction / soumises", _n(r.sent_back), _n(r.licences),
-                 _n(r.send_back_rate)],
-                ["Quantité imputée / quantité autorisée", r.imputed_quantity,
-                 r.licensed_quantity, _n(r.imputation_rate)],
-                ["Apurées / (imputées partiellement + totalement + apurées)", _n(r.settled),
-                 _n(r.partially_imputed + r.fully_imputed + r.settled), _n(r.settlement_rate)]]),
-        _Sheet("Proches expiration",
-               "Licences visées ou imputées partiellement expirant sous "
-               f"{d.near_expiry.days} jours",
-               (_C("N° d'enregistrement"), _C("Exportateur"), _C("Statut"),
-                _C("Fin de validité", exports.DATE_FORMAT), _C("Jours restants", COUNT_FORMAT)),
-               [[e.registration_number, e.company_name, e.status.label, e.validity_end,
-                 _n(e.days_left)] for e in d.near_expiry.rows],
-               f"{text.fr_count(d.near_expiry.total)} licence(s) ; la liste s'arrête à "
-               f"{text.fr_count(NEAR_EXPIRY_LIMIT)}."
-               if d.near_expiry.total > len(d.near_expiry.rows) else ""),
-    ]
-    return sheets
-
-
-def _write_sheet(ws: Any, sheet: _Sheet) -> None:
-    """One table styled like `core.exports` (same header, formats, widths, frozen header)."""
-    style = exports._SheetWriter
-    ws.title = sheet.name
-    ws.cell(1, 1, sheet.title).font = style.TITLE_FONT
-    if sheet.note:
-        ws.cell(2, 1, sheet.note)
-    header = 4 if sheet.note else 3
-    for col, column in enumerate(sheet.columns, start=1):
-        cell = ws.cell(header, col, column.title)
-        cell.font, cell.fill = style.HEADER_FONT, style.HEADER_FILL
-        cell.alignment = style.HEADER_ALIGN
-    for r, row in enumerate(sheet.rows, start=header + 1):
-        for c, (value, column) in enumerate(zip(row, sheet.columns, strict=True), start=1):
-            cell = ws.cell(r, c, exports.xlsx_value(value))
-            if isinstance(value, str) and exports.looks_like_formula(value):
-                cell.data_type = "s"
-            if column.number_format and value is not None and not isinstance(value, str):
-                cell.number_format = column.number_format
-    ws.freeze_panes = ws.cell(header + 1, 1).coordinate
-    last = get_column_letter(len(sheet.columns))
-    ws.auto_filter.ref = f"A{header}:{last}{header + max(1, len(sheet.rows))}"
-    for i, width in enumerate(exports.column_widths(sheet.columns, sheet.rows), start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-
-
-def dashboard_xlsx(d: Dashboard, filters_text: list[tuple[str, str]] | None = None) -> bytes:
-    """The figures as an .xlsx workbook, one sheet per figure, numbers as numbers."""
-    workbook = Workbook()
-    for i, sheet in enumerate(_sheets(d, filters_text or describe_filters(d.filters))):
-        _write_sheet(workbook.active if i == 0 else workbook.create_sheet(), sheet)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return [(m, {s: found.get(m, {}).get(s, 0) for s in SUBMITTED_STATUSES}) for m in months]
 
 
 # ------------------------------------------------------------------ the licence list
@@ -898,67 +720,21 @@ def licence_rows(actor: Actor, filters: DashboardFilters, *, limit: int = MAX_EX
     expire_before_read()
     out: list[LicenceRow] = []
     with read_session() as session:
-        user = _require(session, actor)
+        user = screen_user(session, actor, Screen.DASHBOARD)
         where = _conditions(user, filters, session.get_bind().dialect.name)
         total = min(max(0, limit), session.scalar(
             select(func.count()).select_from(Licence).where(*where)) or 0)
         if progress:
             progress(0, total)
         result = session.execute(
-            select(Licence.id, Licence.registration_number, Licence.status, Company.name,
-                   Licence.recipient, Licence.total_amount, Licence.currency,
-                   Licence.customs_regime, Licence.customs_office, Licence.created_at,
-                   Licence.submitted_at, Licence.validity_end, Licence.version)
+            select(*search.ROW_COLUMNS)
             .join(Company, Company.id == Licence.company_id).where(*where)
             .order_by(Licence.created_at.desc(), Licence.id.desc()).limit(max(0, limit))
             .execution_options(yield_per=EXPORT_CHUNK)
         )
         for chunk in result.partitions():
-            out.extend(
-                LicenceRow(
-                    id=r.id, registration_number=r.registration_number, status=Status(r.status),
-                    company_name=r.name, recipient=r.recipient, total_amount=r.total_amount,
-                    currency=r.currency, customs_regime=r.customs_regime,
-                    customs_office=r.customs_office, created_at=r.created_at,
-                    submitted_at=r.submitted_at, validity_end=r.validity_end, version=r.version,
-                )
-                for r in chunk
-            )
+            out.extend(search.licence_row(r) for r in chunk)
             if progress:
                 progress(len(out), total)
     return out
 
-
-class _Reporting(Sequence[T]):
-    """A list that reports its first full iteration (openpyxl appending rows) as progress."""
-
-    def __init__(self, items: list[T], progress: Progress | None, every: int = 1000) -> None:
-        self.items, self.progress, self.every, self.reported = items, progress, every, False
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def __getitem__(self, index: Any) -> Any:
-        return self.items[index]
-
-    def __iter__(self) -> Iterator[T]:
-        if self.reported or self.progress is None:
-            yield from self.items
-            return
-        total = len(self.items)
-        for i, item in enumerate(self.items, start=1):
-            yield item
-            if i % self.every == 0 or i == total:
-                self.progress(i, total)
-        self.reported = True
-
-
-def licence_list_xlsx(rows: Sequence[LicenceRow], progress: Progress | None = None) -> bytes:
-    """`exports.search_xlsx`, reporting progress(rows written, total) while it writes."""
-    writer = exports._SheetWriter("Licences", exports.SEARCH_COLUMNS)
-    values: list[Sequence[exports.Value]] = [exports.licence_values(r) for r in rows]
-    return writer.write(None, _Reporting(values, progress))
-
-
-def licence_list_csv(rows: Sequence[LicenceRow]) -> bytes:
-    return exports.search_csv(rows)

@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from core.records import ComparedField, FieldChange, GoodsLineView, LicenceDetail
 from core.text import fr_amount, fr_date, fr_quantity
-from core.views import ComparedField, FieldChange, GoodsLineView, LicenceDetail
 
 HEADER_LABELS: Mapping[str, str] = {
     "recipient": "Destinataire",
@@ -132,33 +132,33 @@ def visa_fields(number: str | None, on: dt.date | None, end: dt.date | None
 
 
 # ------------------------------------------------------------------ revisions compared
-def licence_fields(d: LicenceDetail) -> list[tuple[str, str, str]]:
+def licence_fields(detail: LicenceDetail) -> list[tuple[str, str, str]]:
     """Everything the exporter subscribes, as (section, label, value): what the MCE visas."""
     names = {
-        "customs_regime": {d.customs_regime: d.customs_regime_label},
-        "customs_office": {d.customs_office: d.customs_office_label},
-        "payment_terms": {d.payment_terms: d.payment_terms_label},
+        "customs_regime": {detail.customs_regime: detail.customs_regime_label},
+        "customs_office": {detail.customs_office: detail.customs_office_label},
+        "payment_terms": {detail.payment_terms: detail.payment_terms_label},
     }
-    values = {f: getattr(d, f) for f in HEADER_LABELS}
+    values = {f: getattr(detail, f) for f in HEADER_LABELS}
     rows = [(HEADER, label, shown) for _, label, shown in header_fields(values, names)]
     rows.append((COUNTRIES, "Pays",
-                 ", ".join(sorted(f"{c.name} ({c.code})" for c in d.countries))))
-    for n, inv in enumerate(d.invoices, 1):
+                 ", ".join(sorted(f"{c.name} ({c.code})" for c in detail.countries))))
+    for n, inv in enumerate(detail.invoices, 1):
         rows.append((INVOICES, f"Facture {n}",
-                     f"{fr_amount(inv.amount, d.currency)} du {day(inv.invoice_date)} "
+                     f"{fr_amount(inv.amount, detail.currency)} du {day(inv.invoice_date)} "
                      f"({inv.file.file_name})"))
-    rows.append((INVOICES, "Total des factures", fr_amount(d.invoices_total, d.currency)))
-    for n, doc in enumerate(d.documents, 1):
+    rows.append((INVOICES, "Total des factures", fr_amount(detail.invoices_total, detail.currency)))
+    for n, doc in enumerate(detail.documents, 1):
         rows.append((DOCUMENTS, f"Document {n}",
                      f"{doc.doc_type_label} – {doc.description} du {day(doc.doc_date)} "
                      f"({doc.file.file_name})"))
-    for g in d.goods:
+    for g in detail.goods:
         rows += [(GOODS, label, value) for label, value in _goods_line(g)]
     return rows
 
 
-def snapshot(d: LicenceDetail) -> str:
-    return json.dumps(licence_fields(d), ensure_ascii=False)
+def snapshot(detail: LicenceDetail) -> str:
+    return json.dumps(licence_fields(detail), ensure_ascii=False)
 
 
 def compare(visaed: str, current: Sequence[tuple[str, str, str]]) -> tuple[ComparedField, ...]:

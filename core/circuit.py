@@ -1,7 +1,8 @@
 """Work queues of the circuit's counterparties: the MCE's visa queue and decision history, the
 customs worklist and the bank's repatriation and settlement worklist.
 
-Reads only: every write stays a use case of `core.services`. Each function re-reads the acting
+Reads only: every write stays a use case of
+`core.drafting` or `core.decisions`. Each function re-reads the acting
 user, checks that its role owns the queue, applies expiry first (so every screen sees the same
 statuses), counts and pages in SQL, and sums the imputed and repatriated amounts with GROUP BY
 over the licences of the page only.
@@ -10,18 +11,31 @@ over the licences of the page only.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, distinct, func, select
 from sqlalchemy.orm import Session
 
 from core import search
+from core.access import expire_before_read, screen_user, today, visibility
 from core.database import read_session
-from core.errors import NotAllowed, ValidationFailed
-from core.lifecycle import IMPUTED_STATUSES, TRANSITIONS, Action, Role, Status
+
+# Re-exported: the bank's screen asks the settlement rule here.
+from core.errors import ValidationFailed
+from core.lifecycle import (
+    DECISIONS,
+    IMPUTABLE_STATUSES,
+    REPATRIATION_STATUSES,
+    REVERSIBLE_STATUSES,
+    Action,
+    Screen,
+    Status,
+    imputation_closed,
+    settle_blocker,
+)
 from core.models import (
     Company,
     GoodsLine,
@@ -30,44 +44,18 @@ from core.models import (
     ImputationLine,
     Licence,
     Repatriation,
-    User,
     utcnow,
 )
+from core.records import Actor, Page
 from core.search import FULL_NUMBER, prefix_range
-from core.services import current_user, expire_before_read, today, visibility
 
-# Re-exported: the bank's screen asks the settlement rule here.
-from core.services import imputation_closed as imputation_closed
-from core.services import settle_blocker as settle_blocker
-from core.views import Actor
-
-T = TypeVar("T")
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 MILLI = Decimal("0.001")
 
-# The MCE's three answers to a submitted licence, in the order the screens list them.
-DECISIONS: tuple[Action, ...] = (Action.GRANT_VISA, Action.REFUSE, Action.SEND_BACK)
-CUSTOMS_STATUSES = (Status.VISAED, Status.PARTIALLY_IMPUTED)
-BANK_STATUSES = tuple(s for s in Status if s in IMPUTED_STATUSES)
-# Where customs may reverse a mistaken imputation: asked of the lifecycle table.
-REVERSIBLE_STATUSES = tuple(
-    s for s in Status if (s, Action.REVERSE_IMPUTATION) in TRANSITIONS)
 
 
 # ------------------------------------------------------------------ returned data
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    rows: tuple[T, ...]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def page_count(self) -> int:
-        return max(1, -(-self.total // self.page_size))
-
-
 @dataclass(frozen=True)
 class VisaQueueRow:
     """A licence waiting for the MCE's answer."""
@@ -185,13 +173,6 @@ def _paging(page: int, page_size: int) -> tuple[int, int]:
     return search.paging(page, page_size)
 
 
-def _require(session: Session, actor: Actor, roles: Collection[str]) -> User:
-    user = current_user(session, actor)
-    if user.role not in roles:
-        raise NotAllowed("Votre profil ne permet pas d'ouvrir cette file de travail.")
-    return user
-
-
 def _number_condition(raw: str | None) -> list[ColumnElement[bool]]:
     number = (raw or "").strip().upper()
     if not number:
@@ -266,7 +247,7 @@ def mce_queue(actor: Actor, page: int = 1, page_size: int = 20) -> Page[VisaQueu
     page, page_size = _paging(page, page_size)
     expire_before_read()
     with read_session() as session:
-        user = _require(session, actor, {Role.MCE})
+        user = screen_user(session, actor, Screen.VISA)
         where = [visibility(user), Licence.status == Status.SUBMITTED]
         total = session.scalar(select(func.count()).select_from(Licence).where(*where)) or 0
         rows = session.execute(
@@ -293,29 +274,29 @@ def mce_queue(actor: Actor, page: int = 1, page_size: int = 20) -> Page[VisaQueu
     )
 
 
-def _check_decision_filters(f: DecisionFilters) -> list[ColumnElement[bool]]:
+def _check_decision_filters(filters: DecisionFilters) -> list[ColumnElement[bool]]:
     errors: dict[str, str] = {}
     where: list[ColumnElement[bool]] = []
     try:
-        where += _number_condition(f.number)
+        where += _number_condition(filters.number)
     except ValidationFailed as exc:
         errors.update(exc.errors)
-    if f.decision:
-        if f.decision not in {a.value for a in DECISIONS}:
-            errors["decision"] = f"Décision « {str(f.decision)[:40]} » inconnue."
+    if filters.decision:
+        if filters.decision not in {a.value for a in DECISIONS}:
+            errors["decision"] = f"Décision « {str(filters.decision)[:40]} » inconnue."
         else:
-            where.append(HistoryEvent.action == f.decision)
+            where.append(HistoryEvent.action == filters.decision)
     else:
         where.append(HistoryEvent.action.in_([a.value for a in DECISIONS]))
-    if search.check_period(errors, "date", "Date de décision", f.date_from, f.date_to):
+    if search.check_period(errors, "date", "Date de décision", filters.date_from, filters.date_to):
         errors["date_to"] = "Date de décision : la fin précède le début."
     if errors:
         raise ValidationFailed(errors)
-    if f.date_from:
-        where.append(HistoryEvent.occurred_at >= dt.datetime.combine(f.date_from, dt.time.min))
-    if f.date_to:
+    if filters.date_from:
+        where.append(HistoryEvent.occurred_at >= dt.datetime.combine(filters.date_from, dt.time.min))
+    if filters.date_to:
         where.append(HistoryEvent.occurred_at
-                     < dt.datetime.combine(f.date_to + dt.timedelta(days=1), dt.time.min))
+                     < dt.datetime.combine(filters.date_to + dt.timedelta(days=1), dt.time.min))
     return where
 
 
@@ -331,7 +312,7 @@ def mce_decisions(
     page, page_size = _paging(page, page_size)
     expire_before_read()
     with read_session() as session:
-        _require(session, actor, {Role.MCE})
+        screen_user(session, actor, Screen.VISA)
         base = (
             select(HistoryEvent.id, HistoryEvent.licence_id, Licence.registration_number,
                    Company.name, HistoryEvent.action, HistoryEvent.occurred_at,
@@ -378,12 +359,12 @@ def customs_worklist(
     expire_before_read()
     day = today()
     with read_session() as session:
-        user = _require(session, actor, {Role.CUSTOMS})
+        user = screen_user(session, actor, Screen.IMPUTATION)
         scope: list[ColumnElement[bool]]
         if corrections:
             scope = [Licence.status.in_([s.value for s in REVERSIBLE_STATUSES])]
         else:
-            scope = [Licence.status.in_([s.value for s in CUSTOMS_STATUSES]),
+            scope = [Licence.status.in_([s.value for s in IMPUTABLE_STATUSES]),
                      Licence.validity_end >= day]
         base = select(Licence.id).where(visibility(user), *scope, *number_where)
         total = _count(session, base)
@@ -426,9 +407,9 @@ def bank_worklist(
     expire_before_read()
     day = today()
     with read_session() as session:
-        user = _require(session, actor, {Role.BANK})
+        user = screen_user(session, actor, Screen.REPATRIATION)
         base = select(Licence.id).where(
-            visibility(user), Licence.status.in_([s.value for s in BANK_STATUSES]),
+            visibility(user), Licence.status.in_([s.value for s in REPATRIATION_STATUSES]),
             *number_where,
         )
         total = _count(session, base)

@@ -105,12 +105,10 @@ def alembic_config(url: str | None = None) -> Any:
     return cfg
 
 
-def upgrade(url: str | None = None) -> None:
-    """Create or upgrade the schema to the latest migration, then load reference data if empty."""
+def migrate(url: str | None = None) -> None:
+    """Create or upgrade the schema to the latest migration (`core.reference.prepare_database`
+    also loads the reference lists)."""
     from alembic import command
 
     get_engine(url)  # creates the SQLite file's folder when missing
     command.upgrade(alembic_config(url), "head")
-    from core import reference
-
-    reference.load_defaults(url)

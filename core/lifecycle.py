@@ -6,11 +6,15 @@ An unknown (status, action) pair raises `InvalidTransition`: nothing is silently
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 from collections.abc import Mapping
+from decimal import Decimal
 from enum import StrEnum
 from types import MappingProxyType
 
 from core.errors import InvalidTransition, NotAllowed
+from core.text import fr_amount, fr_date
 
 
 class Role(StrEnum):
@@ -79,10 +83,11 @@ STATUS_COLOURS: Mapping[Status, str] = MappingProxyType(
     }
 )
 
-FINAL_STATUSES = frozenset({Status.REFUSED, Status.CANCELLED, Status.SETTLED, Status.EXPIRED})
 IMPUTED_STATUSES = frozenset({Status.PARTIALLY_IMPUTED, Status.FULLY_IMPUTED})
-# Statuses that count as "actioned" (submitted onward) for consultation and counterparties.
-ACTIONED_STATUSES = frozenset(set(Status) - {Status.DRAFT})
+# Imputed, or imputed and then settled: the licences whose quantities customs has drawn on.
+IMPUTED_OR_SETTLED = frozenset(IMPUTED_STATUSES | {Status.SETTLED})
+# Submitted onward, in lifecycle order: what the MCE, customs, bank and analysts see and count.
+SUBMITTED_STATUSES: tuple[Status, ...] = tuple(s for s in Status if s != Status.DRAFT)
 
 
 class Action(StrEnum):
@@ -210,6 +215,138 @@ def allowed_actions(status: Status, role: str) -> list[Action]:
     return [a for a in Action if is_allowed(status, a, role)]
 
 
-# Which licences each role sees. Companies matter for exporters only.
+def statuses_allowing(action: Action) -> tuple[Status, ...]:
+    """The statuses from which the table allows `action`, in lifecycle order: the worklists and
+    the dashboard ask this rather than listing statuses of their own."""
+    return tuple(s for s in Status if (s, action) in TRANSITIONS)
+
+
+# Customs' worklist and the licences that may still expire: visaed, or partly imputed.
+IMPUTABLE_STATUSES = statuses_allowing(Action.IMPUTE)
+# The bank's worklist: imputed licences, which take repatriation proofs until settled.
+REPATRIATION_STATUSES = statuses_allowing(Action.RECORD_REPATRIATION)
+# Where customs may reverse a mistaken imputation.
+REVERSIBLE_STATUSES = statuses_allowing(Action.REVERSE_IMPUTATION)
+# The MCE's three answers to a submitted licence, in the order the screens list them.
+DECISIONS: tuple[Action, ...] = (Action.GRANT_VISA, Action.REFUSE, Action.SEND_BACK)
+
+
+# ------------------------------------------------------------------ who sees what
+# Exporters see their own company's licences, drafts included; every other role sees the
+# licences of all companies once submitted.
 SEES_OWN_COMPANY_ONLY = frozenset({Role.EXPORTER})
-SEES_ACTIONED_OF_ALL = frozenset({Role.MCE, Role.CUSTOMS, Role.BANK, Role.ANALYST, Role.ADMIN})
+
+
+class Screen(StrEnum):
+    """The screens of the tool, asked by the menu, by each page's guard and by the core
+    functions that serve one screen only (queues, dashboard, administration)."""
+
+    HOME = "home"
+    NEW_LICENCE = "new_licence"
+    MANAGE = "manage"
+    CONSULT = "consult"
+    VISA = "visa"
+    IMPUTATION = "imputation"
+    REPATRIATION = "repatriation"
+    DASHBOARD = "dashboard"
+    ADMINISTRATION = "administration"
+    PASSWORD = "password"
+
+
+SCREEN_ROLES: Mapping[Screen, frozenset[Role]] = MappingProxyType(
+    {
+        Screen.HOME: frozenset(Role),
+        Screen.NEW_LICENCE: frozenset({Role.EXPORTER}),
+        Screen.MANAGE: frozenset({Role.EXPORTER}),
+        Screen.CONSULT: frozenset(Role),
+        Screen.VISA: frozenset({Role.MCE}),
+        Screen.IMPUTATION: frozenset({Role.CUSTOMS}),
+        Screen.REPATRIATION: frozenset({Role.BANK}),
+        Screen.DASHBOARD: frozenset({Role.ANALYST, Role.MCE, Role.ADMIN}),
+        Screen.ADMINISTRATION: frozenset({Role.ADMIN}),
+        Screen.PASSWORD: frozenset(Role),
+    }
+)
+
+# What each role does in the circuit, as the login page tells it.
+ROLE_DUTIES: Mapping[Role, str] = MappingProxyType(
+    {
+        Role.EXPORTER: "crée, complète, soumet, modifie, annule et imprime les licences de sa société",
+        Role.MCE: "accorde ou refuse le visa, renvoie pour correction",
+        Role.CUSTOMS: "impute les déclarations sur les licences visées",
+        Role.BANK: "enregistre les rapatriements et apure les licences",
+        Role.ANALYST: "consulte toutes les licences soumises et le tableau de bord",
+        Role.ADMIN: "gère utilisateurs, sociétés, référentiels et la démo",
+    }
+)
+
+
+def can_open(role: str, screen: Screen) -> bool:
+    return role in SCREEN_ROLES[screen]
+
+
+def require_screen(role: str, screen: Screen) -> None:
+    """Raise `NotAllowed` unless `role` may open `screen` (core functions of one screen)."""
+    if not can_open(role, screen):
+        raise NotAllowed("Cet écran n'est pas ouvert à votre profil.")
+
+
+# ------------------------------------------------------------------ the visa's validity
+VISA_MAX_MONTHS = 36  # a visa is valid three years at the most
+
+
+def months_after(day: dt.date, months: int) -> dt.date:
+    """The same day `months` later, or the month's last day when it has no such day."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def latest_validity_end(visa_day: dt.date) -> dt.date:
+    """The last validity end the MCE may give a visa granted on `visa_day`."""
+    return months_after(visa_day, VISA_MAX_MONTHS)
+
+
+# ------------------------------------------------------------------ what a licence needs
+def missing_items(countries: int, invoices: int, goods: int) -> list[str]:
+    """What *Soumettre pour visa* still needs, in the guide's words, from the counts of the
+    licence's destinations, invoices and goods lines. Empty when the licence is complete."""
+    missing = []
+    if not countries:
+        missing.append("Au moins un pays de destination doit être renseigné.")
+    if not invoices:
+        missing.append("Au moins une facture doit être ajoutée.")
+    if not goods:
+        missing.append("Au moins une marchandise est requise.")
+    return missing
+
+
+# ------------------------------------------------------------------ settlement
+def imputation_closed(status: Status, validity_end: dt.date | None, on: dt.date) -> bool:
+    """Total imputation, or a partial one whose validity has ended."""
+    if status == Status.FULLY_IMPUTED:
+        return True
+    return status == Status.PARTIALLY_IMPUTED and validity_end is not None and validity_end < on
+
+
+def settle_blocker(
+    status: Status,
+    validity_end: dt.date | None,
+    imputed: Decimal,
+    repatriated: Decimal,
+    currency: str,
+    on: dt.date,
+) -> str | None:
+    """Why *Apurer* is refused (amounts written the French way); None when it would settle.
+    The use case and the bank's screen both ask it, so they always agree."""
+    if status not in IMPUTED_STATUSES:
+        return f"Apurement impossible : la licence est « {status.label} »."
+    if not imputation_closed(status, validity_end, on):
+        return ("Imputation encore ouverte : l'apurement d'une licence imputée partiellement "
+                "attend la fin de sa validité"
+                + (f" ({fr_date(validity_end)})." if validity_end else "."))
+    if repatriated < imputed:
+        return (f"Rapatriement insuffisant : {fr_amount(repatriated, currency)} rapatriés pour "
+                f"{fr_amount(imputed, currency)} imputés (reste dû "
+                f"{fr_amount(imputed - repatriated, currency)}).")
+    return None

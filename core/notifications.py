@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
+from core.access import current_user
 from core.database import read_session, write_session
 from core.lifecycle import Action, Role, Status
 from core.models import HistoryEvent, Licence, User, utcnow
-from core.services import current_user
-from core.views import Actor
+from core.records import Actor
 
 # What the counterparties (and the system) do to a licence that its exporter wants to hear about.
 NOTIFIED_ACTIONS: tuple[Action, ...] = (

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.config import PROJECT_ROOT
+from core.database import current_url, migrate, read_session, write_session
 from core.models import ReferenceItem, TariffCode
 from core.text import UNIT_SPACE, fr_count, fr_size
 
@@ -115,8 +116,6 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 def load_defaults(url: str | None = None) -> None:
     """Fill the code lists and the nomenclature from the shipped CSV files when they are empty."""
-    from core.database import write_session
-
     with write_session(url) as session:
         for list_name, file_name in CODE_LISTS.items():
             exists = session.scalar(
@@ -375,8 +374,6 @@ def import_nomenclature(
     """Insert or update tariff lines from CSV or Excel (columns: code, description and optionally
     supplementary_unit). Bad lines are reported, not imported; good ones are. A file that cannot
     be read at all is reported as one line 0 with its reason, and nothing is imported."""
-    from core.database import write_session
-
     report = ImportReport()
     if not isinstance(data, bytes | bytearray):
         data = b""
@@ -455,8 +452,6 @@ class FormOptions:
 
 
 def form_options(url: str | None = None) -> FormOptions:
-    from core.database import read_session
-
     with read_session(url) as session:
         return FormOptions(
             categories=code_list(session, "category"),
@@ -481,8 +476,6 @@ class Tariff:
 def cache_key() -> str:
     """Which database the screens' cached reads come from (tests switch databases): the key of
     every cache of reference lists and figures."""
-    from core.database import current_url
-
     return current_url()
 
 
@@ -491,8 +484,6 @@ _UNSEARCHABLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 
 def search_tariffs(query: str, limit: int = 50, url: str | None = None) -> list[Tariff]:
     """The magnifying glass: by code prefix (digits, dots and spaces ignored) or by words."""
-    from core.database import read_session
-
     text = (query or "").strip()
     if _UNSEARCHABLE.search(text):  # control characters and lone surrogates match nothing
         return []
@@ -510,3 +501,10 @@ def search_tariffs(query: str, limit: int = 50, url: str | None = None) -> list[
             Tariff(t.code, t.description, t.supplementary_unit)
             for t in session.scalars(stmt.order_by(TariffCode.code).limit(limit))
         ]
+
+
+def prepare_database(url: str | None = None) -> None:
+    """The database ready to serve: the schema at the latest migration, then the reference lists
+    and the nomenclature loaded where they are empty."""
+    migrate(url)
+    load_defaults(url)

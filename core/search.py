@@ -8,19 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, select, true
 from sqlalchemy.orm import Session
 
+from core.access import current_user, expire_before_read, visibility
 from core.database import read_session
 from core.errors import ValidationFailed
 from core.lifecycle import Status
 from core.models import Company, GoodsLine, Licence, LicenceCountry
-from core.services import current_user, expire_before_read, visibility
+from core.records import Actor, LicenceRow, Page, SearchFilters
 from core.validation import Checker
-from core.views import Actor, LicenceRow, SearchFilters, SearchPage
 
 FULL_NUMBER = re.compile(r"^LE-\d{4}-\d{6}$")
 MAX_PAGE_SIZE = 200
@@ -76,102 +77,174 @@ def _day_after(value: Any) -> Any:
     return dt.datetime.combine(value + dt.timedelta(days=1), dt.time.min)
 
 
-def conditions(f: SearchFilters) -> list[ColumnElement[bool]]:
+def conditions(filters: SearchFilters) -> list[ColumnElement[bool]]:
     """The WHERE clauses of `f` (visibility is added by the caller)."""
     where: list[ColumnElement[bool]] = []
-    number = (f.number or "").strip().upper()
+    number = (filters.number or "").strip().upper()
     if number:
         if FULL_NUMBER.match(number):
             where.append(Licence.registration_number == number)
         else:
             where.append(prefix_range(Licence.registration_number, number))
-    if f.statuses:
-        where.append(Licence.status.in_([Status(s) for s in f.statuses]))
-    if f.actioned_only:
+    if filters.statuses:
+        where.append(Licence.status.in_([Status(s) for s in filters.statuses]))
+    if filters.actioned_only:
         where += [Licence.status != Status.DRAFT, Licence.submitted_at.is_not(None)]
-    if f.created_from:
-        where.append(Licence.created_at >= _day_start(f.created_from))
-    if f.created_to:
-        where.append(Licence.created_at < _day_after(f.created_to))
-    if f.submitted_from:
-        where.append(Licence.submitted_at >= _day_start(f.submitted_from))
-    if f.submitted_to:
-        where.append(Licence.submitted_at < _day_after(f.submitted_to))
-    if f.recipient and f.recipient.strip():
-        needle = f.recipient.strip().lower().replace("\\", "\\\\")
+    if filters.created_from:
+        where.append(Licence.created_at >= _day_start(filters.created_from))
+    if filters.created_to:
+        where.append(Licence.created_at < _day_after(filters.created_to))
+    if filters.submitted_from:
+        where.append(Licence.submitted_at >= _day_start(filters.submitted_from))
+    if filters.submitted_to:
+        where.append(Licence.submitted_at < _day_after(filters.submitted_to))
+    if filters.recipient and filters.recipient.strip():
+        needle = filters.recipient.strip().lower().replace("\\", "\\\\")
         needle = needle.replace("%", "\\%").replace("_", "\\_")
         where.append(func.lower(Licence.recipient).like(f"%{needle}%", escape="\\"))
-    if f.currency:
-        where.append(Licence.currency == f.currency.upper())
-    if f.customs_office:
-        where.append(Licence.customs_office == f.customs_office)
-    if f.customs_regime:
-        where.append(Licence.customs_regime == f.customs_regime)
-    if f.company_id is not None:
-        where.append(Licence.company_id == f.company_id)
-    if f.country:
+    if filters.currency:
+        where.append(Licence.currency == filters.currency.upper())
+    if filters.customs_office:
+        where.append(Licence.customs_office == filters.customs_office)
+    if filters.customs_regime:
+        where.append(Licence.customs_regime == filters.customs_regime)
+    if filters.company_id is not None:
+        where.append(Licence.company_id == filters.company_id)
+    if filters.country:
         # EXISTS, not IN: a country matches many licences, and a correlated probe of the
         # (licence, country) unique index lets the newest-first scan stop at the page's end.
         where.append(
             select(LicenceCountry.id).where(
                 LicenceCountry.licence_id == Licence.id,
-                LicenceCountry.country_code == f.country.upper(),
+                LicenceCountry.country_code == filters.country.upper(),
             ).exists()
         )
-    code = re.sub(r"[\s.]", "", f.tariff_code or "")
+    code = re.sub(r"[\s.]", "", filters.tariff_code or "")
     if code:
         where.append(
             Licence.id.in_(
                 select(GoodsLine.licence_id).where(prefix_range(GoodsLine.tariff_code, code))
             )
         )
-    if f.amount_min is not None:
-        where.append(Licence.total_amount >= f.amount_min)
-    if f.amount_max is not None:
-        where.append(Licence.total_amount <= f.amount_max)
+    if filters.amount_min is not None:
+        where.append(Licence.total_amount >= filters.amount_min)
+    if filters.amount_max is not None:
+        where.append(Licence.total_amount <= filters.amount_max)
     return where
 
 
-def _check(f: SearchFilters) -> None:
+def _check(filters: SearchFilters) -> None:
     """Refuse, field by field and in French, filters no licence can match or no query can
     carry: unknown statuses, dates out of range, absurd amounts, characters that are not those
     of a number, a code or a name. Nothing reaches the database before this."""
     errors: dict[str, str] = {}
-    number = f.number.strip() if isinstance(f.number, str) else f.number
+    number = filters.number.strip() if isinstance(filters.number, str) else filters.number
     if number and not isinstance(number, str):
         errors["number"] = "Numéro : texte attendu."
     elif number and len(number) > 20:
         errors["number"] = "Numéro : 20 caractères au plus."
     elif number and not NUMBER_CHARS.fullmatch(number):
         errors["number"] = "Numéro : lettres, chiffres et tirets uniquement (ex. LE-2026-000123)."
-    if not known_statuses(f.statuses):
+    if not known_statuses(filters.statuses):
         errors["statuses"] = "Statut inconnu."
-    created = check_period(errors, "created", "Date de création", f.created_from, f.created_to)
-    submitted = check_period(errors, "submitted", "Date de soumission", f.submitted_from,
-                             f.submitted_to)
+    created = check_period(errors, "created", "Date de création", filters.created_from, filters.created_to)
+    submitted = check_period(errors, "submitted", "Date de soumission", filters.submitted_from,
+                             filters.submitted_to)
     if created:
         errors["created_to"] = "Date de création : la fin précède le début."
     if submitted:
         errors["submitted_to"] = "Date de soumission : la fin précède le début."
-    if f.recipient:
-        check_text(errors, "recipient", "Destinataire", f.recipient, max_len=200)
-    if f.currency and not (isinstance(f.currency, str)
-                           and re.fullmatch(r"[A-Za-z]{3}", f.currency)):
+    if filters.recipient:
+        check_text(errors, "recipient", "Destinataire", filters.recipient, max_len=200)
+    if filters.currency and not (isinstance(filters.currency, str)
+                                 and re.fullmatch(r"[A-Za-z]{3}", filters.currency)):
         errors["currency"] = "Devise : code ISO à trois lettres."
-    if f.country and not (isinstance(f.country, str) and re.fullmatch(r"[A-Za-z]{2}", f.country)):
+    if filters.country and not (isinstance(filters.country, str) and re.fullmatch(r"[A-Za-z]{2}", filters.country)):
         errors["country"] = "Pays : code ISO à deux lettres."
-    check_code(errors, "customs_office", "Bureau douanier", f.customs_office)
-    check_code(errors, "customs_regime", "Régime douanier", f.customs_regime)
-    if f.tariff_code and not (isinstance(f.tariff_code, str)
-                              and _TARIFF_CHARS.fullmatch(f.tariff_code)):
+    check_code(errors, "customs_office", "Bureau douanier", filters.customs_office)
+    check_code(errors, "customs_regime", "Régime douanier", filters.customs_regime)
+    if filters.tariff_code and not (isinstance(filters.tariff_code, str)
+                                    and _TARIFF_CHARS.fullmatch(filters.tariff_code)):
         errors["tariff_code"] = "Nomenclature : chiffres uniquement."
-    low = _amount(errors, "amount_min", "Montant min", f.amount_min)
-    high = _amount(errors, "amount_max", "Montant max", f.amount_max)
+    low = _amount(errors, "amount_min", "Montant min", filters.amount_min)
+    high = _amount(errors, "amount_max", "Montant max", filters.amount_max)
     if low is not None and high is not None and low > high:
         errors["amount_max"] = "Montant : le maximum est inférieur au minimum."
-    check_id(errors, "company_id", "Société inconnue.", f.company_id)
+    check_id(errors, "company_id", "Société inconnue.", filters.company_id)
     if errors:
         raise ValidationFailed(errors)
+
+
+def empty_form() -> dict[str, object]:
+    """The search form's fields in reading order, each empty: what `parse_filters` reads."""
+    return {
+        "number": "", "statuses": [], "recipient": "",
+        "created_from": None, "created_to": None, "submitted_from": None, "submitted_to": None,
+        "currency": None, "customs_office": None, "customs_regime": None, "country": None,
+        "tariff_code": "", "amount_min": "", "amount_max": "",
+    }
+
+
+# The search form's texts and codes, and its days: field -> label in the French messages.
+_TEXT_FIELDS = {"number": "Numéro", "recipient": "Destinataire", "currency": "Devise",
+                "customs_office": "Bureau douanier", "customs_regime": "Régime douanier",
+                "country": "Pays", "tariff_code": "Nomenclature"}
+_DAY_FIELDS = {"created_from": "Date de création", "created_to": "Date de création",
+               "submitted_from": "Date de soumission", "submitted_to": "Date de soumission"}
+
+
+def parse_filters(raw: Mapping[str, object], *, actioned_only: bool) -> SearchFilters:
+    """The search form's values -> filters: texts as typed (trimmed; amounts in French notation,
+    « 1 250,50 »), codes and status values as chosen, days. A field left out is empty. Every
+    refusal at once, in French and keyed by field (`ValidationFailed`), before any query."""
+    errors: dict[str, str] = {}
+    c = Checker()
+    amount_min = c.decimal("amount_min", "Montant min", raw.get("amount_min"), places=2,
+                           allow_zero=True, required=False)
+    amount_max = c.decimal("amount_max", "Montant max", raw.get("amount_max"), places=2,
+                           allow_zero=True, required=False)
+    errors.update(c.errors)
+    chosen = raw.get("statuses") or ()
+    statuses: tuple[Status, ...] = ()
+    if known_statuses(chosen):
+        assert isinstance(chosen, tuple | list)
+        statuses = tuple(Status(s) for s in chosen)
+    else:
+        errors["statuses"] = "Statut inconnu."
+
+    def text(field: str) -> str | None:
+        return _typed(errors, field, _TEXT_FIELDS[field], raw.get(field))
+
+    def day(field: str) -> dt.date | None:
+        return check_day(errors, field, _DAY_FIELDS[field], raw.get(field))
+
+    filters = SearchFilters(
+        number=text("number"), statuses=statuses, recipient=text("recipient"),
+        created_from=day("created_from"), created_to=day("created_to"),
+        submitted_from=day("submitted_from"), submitted_to=day("submitted_to"),
+        currency=text("currency"), customs_office=text("customs_office"),
+        customs_regime=text("customs_regime"), country=text("country"),
+        tariff_code=text("tariff_code"), amount_min=amount_min, amount_max=amount_max,
+        actioned_only=actioned_only,
+    )
+    try:
+        _check(filters)
+    except ValidationFailed as exc:
+        for field, message in exc.errors.items():
+            errors.setdefault(field, message)
+    if errors:
+        raise ValidationFailed(errors)
+    return filters
+
+
+def _typed(errors: dict[str, str], field: str, label: str, value: object) -> str | None:
+    """A text typed or a code chosen, trimmed; None when empty."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        errors[field] = f"{label} : texte attendu."
+        return None
+    return value.strip() or None
 
 
 def known_statuses(statuses: object) -> bool:
@@ -231,9 +304,9 @@ def _amount(errors: dict[str, str], field: str, label: str, value: object) -> De
     if not isinstance(value, Decimal | int | float) or isinstance(value, bool):
         errors[field] = f"{label} : nombre attendu (ex. 1250,50)."
         return None
-    c = Checker()
-    amount = c.decimal(field, label, value, places=2, allow_zero=True, required=False)
-    errors.update(c.errors)
+    checker = Checker()
+    amount = checker.decimal(field, label, value, places=2, allow_zero=True, required=False)
+    errors.update(checker.errors)
     return amount
 
 
@@ -251,9 +324,29 @@ def paging(page: object, page_size: object) -> tuple[int, int]:
     return max(1, min(page, MAX_PAGE)), max(1, min(page_size, MAX_PAGE_SIZE))
 
 
-def _rows_query(session: Session, actor: Actor, f: SearchFilters) -> Select[Any]:
+def _rows_query(session: Session, actor: Actor, filters: SearchFilters) -> Select[Any]:
     user = current_user(session, actor)
-    return select(Licence.id).where(visibility(user), *conditions(f))
+    return select(Licence.id).where(visibility(user), *conditions(filters))
+
+
+# The columns of a licence row, and the row built from them: the search and the dashboard's
+# licence list read the same.
+ROW_COLUMNS = (
+    Licence.id, Licence.registration_number, Licence.status, Company.name, Licence.recipient,
+    Licence.total_amount, Licence.currency, Licence.customs_regime, Licence.customs_office,
+    Licence.created_at, Licence.submitted_at, Licence.validity_end, Licence.version,
+)
+
+
+def licence_row(r: Any) -> LicenceRow:
+    """A `LicenceRow` from a result row of `ROW_COLUMNS` (joined to the company)."""
+    return LicenceRow(
+        id=r.id, registration_number=r.registration_number, status=Status(r.status),
+        company_name=r.name, recipient=r.recipient, total_amount=r.total_amount,
+        currency=r.currency, customs_regime=r.customs_regime,
+        customs_office=r.customs_office, created_at=r.created_at,
+        submitted_at=r.submitted_at, validity_end=r.validity_end, version=r.version,
+    )
 
 
 def _to_rows(session: Session, ids: list[int]) -> tuple[LicenceRow, ...]:
@@ -262,26 +355,11 @@ def _to_rows(session: Session, ids: list[int]) -> tuple[LicenceRow, ...]:
     found = {
         r.id: r
         for r in session.execute(
-            select(
-                Licence.id, Licence.registration_number, Licence.status, Company.name,
-                Licence.recipient, Licence.total_amount, Licence.currency,
-                Licence.customs_regime, Licence.customs_office, Licence.created_at,
-                Licence.submitted_at, Licence.validity_end, Licence.version,
-            )
-            .join(Company, Company.id == Licence.company_id)
+            select(*ROW_COLUMNS).join(Company, Company.id == Licence.company_id)
             .where(Licence.id.in_(ids))
         )
     }
-    return tuple(
-        LicenceRow(
-            id=r.id, registration_number=r.registration_number, status=Status(r.status),
-            company_name=r.name, recipient=r.recipient, total_amount=r.total_amount,
-            currency=r.currency, customs_regime=r.customs_regime,
-            customs_office=r.customs_office, created_at=r.created_at,
-            submitted_at=r.submitted_at, validity_end=r.validity_end, version=r.version,
-        )
-        for r in (found[i] for i in ids if i in found)
-    )
+    return tuple(licence_row(found[i]) for i in ids if i in found)
 
 
 def search(
@@ -291,7 +369,7 @@ def search(
     page_size: int = 10,
     *,
     by_latest_action: bool = False,
-) -> SearchPage:
+) -> Page[LicenceRow]:
     """Matching licences, newest first: by creation, or by their latest action (any operation
     of the circuit bumps `updated_at`)."""
     _check(filters)
@@ -310,10 +388,10 @@ def search(
             )
         )
         capped = total > COUNT_CAP
-        return SearchPage(_to_rows(session, ids), min(total, COUNT_CAP), page, page_size, capped)
+        return Page(_to_rows(session, ids), min(total, COUNT_CAP), page, page_size, capped)
 
 
-def latest(actor: Actor, count: int = 10, *, actioned_only: bool = False) -> SearchPage:
+def latest(actor: Actor, count: int = 10, *, actioned_only: bool = False) -> Page[LicenceRow]:
     """The guide's default list: the 10 latest licences, or the 10 most recently actioned ones
     (submitted onward, ordered by their latest action) for *Consulter*."""
     return search(actor, SearchFilters(actioned_only=actioned_only), 1, count,

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 
 from core import accounts, reference
-from core.database import current_url, dispose_engines, get_engine, upgrade, write_session
+from core.database import current_url, dispose_engines, get_engine, write_session
 from core.files import tiny_pdf
 from core.lifecycle import SYSTEM, Action, Role, Status
 from core.models import (
@@ -35,6 +35,7 @@ from core.models import (
     User,
     utcnow,
 )
+from core.reference import prepare_database
 from core.text import fr_amount, fr_date
 
 DEMO_PASSWORD = "licence-demo"
@@ -459,4 +460,4 @@ def reset_database(url: str | None = None) -> None:
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
         dispose_engines()
-    upgrade(url)
+    prepare_database(url)

@@ -102,6 +102,21 @@ def fr_size(num_bytes: int) -> str:
     return f"{fr_number(Decimal(num_bytes) / MEBIBYTE, 1, trim=True)}{UNIT_SPACE}Mo"
 
 
+def fr_hours(value: Number, *, with_days: bool = True) -> str:
+    """A delay in hours, one decimal, and the same in days: 36,5 h (1,5 j)."""
+    shown = f"{fr_number(value, 1)}{UNIT_SPACE}h"
+    if with_days:
+        shown += f" ({fr_number(_decimal(value) / 24, 1)}{UNIT_SPACE}j)"
+    return shown
+
+
+def fr_waiting(hours: int) -> str:
+    """A wait in whole hours: 2 j 3 h, 5 h, or « moins d'une heure »."""
+    if hours >= 24:
+        return f"{hours // 24} j {hours % 24} h"
+    return f"{hours} h" if hours else "moins d'une heure"
+
+
 # ------------------------------------------------------------------ times
 def utc_naive(value: dt.datetime) -> dt.datetime:
     """UTC wall time without tzinfo, as stored: naive values are already UTC."""
@@ -125,6 +140,11 @@ def local_naive(value: dt.datetime) -> dt.datetime:
 def local_today() -> dt.date:
     """Today's date in Morocco (not the server's)."""
     return dt.datetime.now(LOCAL_TZ).date()
+
+
+def file_stamp() -> str:
+    """Today in Morocco as a file name takes it: 20260315."""
+    return local_today().strftime("%Y%m%d")
 
 
 # Dates and times are all digits in a fixed order: no locale data is involved, and strftime is

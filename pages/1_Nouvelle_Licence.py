@@ -3,35 +3,35 @@ draft for editing with ?id=)."""
 
 import streamlit as st
 
-from core import services
+from core import reading
 from core.errors import DomainError
-from core.lifecycle import Action, Role, Status, is_allowed
+from core.lifecycle import Action, Screen, Status, is_allowed
 from ui import format as fmt
-from ui import licence_form as form
-from ui import licence_view as lv
+from ui import licence_form, licence_view
 from ui.forms import show_flash
 from ui.layout import page
 
-actor = page("Nouvelle Licence d'Exportation", {Role.EXPORTER}, help_key="new")
+actor = page(Screen.NEW_LICENCE)
 show_flash()
 
 raw_id = st.query_params.get("id")
 licence = None
 if raw_id:
     try:
-        licence = services.get_licence(actor, int(raw_id))
+        licence = reading.get_licence(actor, int(raw_id))
     except (ValueError, DomainError):
         st.error("Licence introuvable.")
-        st.page_link(form.MANAGE_PAGE, label="Retour à la Gestion des Licences d'Exportation")
+        st.page_link(licence_view.MANAGE_PAGE,
+                     label="Retour à la Gestion des Licences d'Exportation")
         st.stop()
 
 if licence is None:
     st.markdown("Renseignez les données de la licence, puis **Sauvegarder** pour la créer.")
-    form.new_licence_form(actor)
-    st.page_link(form.MANAGE_PAGE, label="Retour", icon=":material/arrow_back:")
+    licence_form.new_licence_form(actor)
+    st.page_link(licence_view.MANAGE_PAGE, label="Retour", icon=":material/arrow_back:")
     st.stop()
 
-detail = form.as_seen(licence)  # sections act with the version the user saw
+detail = licence_form.as_seen(licence)  # sections act with the version the user saw
 editable = is_allowed(detail.status, Action.EDIT, actor.role)
 st.markdown(
     f'N° d\'enregistrement : <span class="eld-number">{fmt.html_text(detail.registration_number)}'
@@ -48,15 +48,16 @@ if detail.status == Status.SUBMITTED:
 elif not editable:
     st.info(f"Licence « {detail.status.label} » : elle ne peut plus être modifiée ici.")
 
-lv.revision_comparison(actor, detail, f"draft_{detail.id}")  # after a Demande de modification
-header = form.header_section(actor, licence, editable)
+# after a Demande de modification: what changed since the visa
+licence_view.revision_comparison(actor, detail, f"draft_{detail.id}")
+header = licence_form.header_section(actor, licence, editable)
 left, right = st.columns(2, gap="large")
 with left:
-    form.countries_section(actor, detail, editable)
+    licence_form.countries_section(actor, detail, editable)
 with right:
-    form.invoices_section(actor, detail, editable)
-form.documents_section(actor, detail, editable)
-form.goods_section(actor, detail, editable)
+    licence_form.invoices_section(actor, detail, editable)
+licence_form.documents_section(actor, detail, editable)
+licence_form.goods_section(actor, detail, editable)
 st.divider()
-form.checklist(detail)
-form.action_bar(actor, detail, editable, header)
+licence_form.checklist(detail)
+licence_form.action_bar(actor, detail, editable, header)

@@ -5,23 +5,22 @@ imputation (with its reason)."""
 
 import streamlit as st
 
-from core import circuit, services
-from core.lifecycle import Role
-from ui import circuit as uc
+from core.circuit import customs_worklist
+from core.lifecycle import Screen
+from ui import circuit, licence_view
 from ui import format as fmt
-from ui import licence_view as lv
 from ui.forms import show_flash
 from ui.layout import page
 
-actor = page("Imputation douanière", {Role.CUSTOMS}, help_key="imputation")
+actor = page(Screen.IMPUTATION)
 show_flash()
 
 
 def worklist(prefix: str, corrections: bool) -> None:
-    number = uc.number_search(prefix, lambda n: circuit.customs_worklist(
-        actor, n, 1, 1, corrections=corrections))
-    work = uc.fetch(prefix, lambda n: circuit.customs_worklist(
-        actor, number, n, uc.PAGE_SIZE, corrections=corrections))
+    number = circuit.number_search(prefix, lambda typed: customs_worklist(
+        actor, typed, 1, 1, corrections=corrections))
+    work = circuit.fetch(prefix, lambda page_number, size: customs_worklist(
+        actor, number, page_number, size, corrections=corrections))
     if work is None:
         return
     if not work.rows:
@@ -30,7 +29,7 @@ def worklist(prefix: str, corrections: bool) -> None:
                 icon=":material/inbox:")
         return
     rows = work.rows
-    uc.table({
+    circuit.table({
         "N° d'enregistrement": [r.registration_number for r in rows],
         "Exportateur": [r.company_name for r in rows],
         "Statut": [r.status.label for r in rows],
@@ -39,24 +38,22 @@ def worklist(prefix: str, corrections: bool) -> None:
         "Lignes ouvertes": [f"{r.lines_open} / {r.lines_total}" for r in rows],
         "Valeur imputée": [fmt.amount(r.imputed_value, r.currency) for r in rows],
     }, right=("Lignes ouvertes", "Valeur imputée"))
-    uc.pager(prefix, work)
-    row = uc.choose(prefix, rows, lambda r: f"{r.registration_number} — {r.company_name}")
-    detail = lv.read(lambda: services.get_licence(actor, row.id))
+    _, detail = circuit.pick(actor, prefix, work)
     if detail is None:
         return
-    uc.heading(detail, f" — visa {detail.visa_number}, valable jusqu'au "
-               f"{fmt.date(detail.validity_end)}")
-    uc.goods_balance(detail)
+    licence_view.heading(detail, f"{detail.company_name} — visa {detail.visa_number}, "
+                                 f"valable jusqu'au {fmt.date(detail.validity_end)}")
+    circuit.goods_balance(detail)
     if corrections:
         st.markdown("**Déclarations imputées**")
-        uc.imputations_table(detail)
-        uc.reversal_form(actor, detail)
+        circuit.imputations_table(detail)
+        circuit.reversal_form(actor, detail)
     else:
-        uc.imputation_form(actor, detail)
+        circuit.imputation_form(actor, detail)
     with st.container(horizontal=True):
-        uc.history_button(detail, prefix)
+        licence_view.history_button(detail, circuit.HISTORY_DIALOG, f"{prefix}_history")
     with st.expander("Détail de la licence (déclarations déjà imputées, documents)"):
-        lv.render_detail(actor, detail)
+        licence_view.render_detail(actor, detail)
 
 
 work_tab, fix_tab = st.tabs(["À imputer", "Corriger une imputation"], key="douane_tab",
@@ -67,4 +64,4 @@ if work_tab.open:
 if fix_tab.open:
     with fix_tab:
         worklist("douane_fix", corrections=True)
-lv.history_dialog(actor, uc.HISTORY_DIALOG)
+licence_view.history_dialog(actor, circuit.HISTORY_DIALOG)

@@ -4,20 +4,20 @@ reference, PDF) and *Apurer* once core says the proceeds cover the imputed value
 
 import streamlit as st
 
-from core import circuit, services
-from core.lifecycle import Role
-from ui import circuit as uc
+from core.circuit import bank_worklist
+from core.lifecycle import Screen
+from ui import circuit, licence_view
 from ui import format as fmt
-from ui import licence_view as lv
 from ui.forms import show_flash
 from ui.layout import page
 
-actor = page("Rapatriement et apurement", {Role.BANK}, help_key="repatriation")
+actor = page(Screen.REPATRIATION)
 show_flash()
 
-P = "banque"
-number = uc.number_search(P, lambda n: circuit.bank_worklist(actor, n, 1, 1))
-work = uc.fetch(P, lambda n: circuit.bank_worklist(actor, number, n, uc.PAGE_SIZE))
+PREFIX = "banque"
+number = circuit.number_search(PREFIX, lambda typed: bank_worklist(actor, typed, 1, 1))
+work = circuit.fetch(PREFIX, lambda page_number, size: bank_worklist(
+    actor, number, page_number, size))
 if work is None:
     st.stop()
 if not work.rows:
@@ -25,7 +25,7 @@ if not work.rows:
             + (f" pour « {number} »." if number else "."), icon=":material/inbox:")
     st.stop()
 rows = work.rows
-uc.table({
+circuit.table({
     "N° d'enregistrement": [r.registration_number for r in rows],
     "Exportateur": [r.company_name for r in rows],
     "Statut": [r.status.label for r in rows],
@@ -35,21 +35,19 @@ uc.table({
     "Reste dû": [fmt.amount(r.remaining_due, r.currency) for r in rows],
     "Apurable": ["Oui" if r.settleable else "Non" for r in rows],
 }, right=("Imputé", "Rapatrié", "Reste dû"))
-uc.pager(P, work)
-row = uc.choose(P, rows, lambda r: f"{r.registration_number} — {r.company_name}")
-detail = lv.read(lambda: services.get_licence(actor, row.id))
+row, detail = circuit.pick(actor, PREFIX, work)
 if detail is None:
     st.stop()
 
-uc.heading(detail)
-uc.position(row)
+licence_view.heading(detail, detail.company_name)
+circuit.position(row)
 st.markdown("**Justificatifs de rapatriement**")
-uc.repatriations_table(detail)
-uc.withdrawal_form(actor, detail)
-uc.repatriation_form(actor, detail, row)
+circuit.repatriations_table(detail)
+circuit.withdrawal_form(actor, detail)
+circuit.repatriation_form(actor, detail, row)
 with st.container(horizontal=True, vertical_alignment="center"):
-    uc.settle_button(actor, detail, row)
-    uc.history_button(detail, P)
+    circuit.settle_button(actor, detail, row)
+    licence_view.history_button(detail, circuit.HISTORY_DIALOG, f"{PREFIX}_history")
 with st.expander("Détail de la licence (imputations, justificatifs PDF)"):
-    lv.render_detail(actor, detail)
-lv.history_dialog(actor, uc.HISTORY_DIALOG)
+    licence_view.render_detail(actor, detail)
+licence_view.history_dialog(actor, circuit.HISTORY_DIALOG)

@@ -3,49 +3,35 @@ administrators; read-only. Every figure is an aggregate computed in core (`core.
 
 import streamlit as st
 
-from core.errors import DomainError
-from core.lifecycle import Role
-from ui import dashboard as dash
+from core.lifecycle import Screen
+from ui import dashboard
 from ui import format as fmt
+from ui.forms import read
 from ui.layout import page
 
-actor = page("Tableau de bord", {Role.ANALYST, Role.MCE, Role.ADMIN})
+actor = page(Screen.DASHBOARD)
 
-filters, days = dash.filter_form(actor)
-try:
-    board = dash.figures(actor, filters, days)
-except DomainError as exc:
-    st.error(exc.message)
+filters, days = dashboard.filter_form(actor)
+board = read(lambda: dashboard.figures(actor, filters, days))
+if board is None:
     st.stop()
 
 info, refresh = st.columns([5, 1], vertical_alignment="center")
 with info:
-    described = dash.filters_text(filters, actor)
+    described = dashboard.filters_text(filters, actor)
     shown = "  \n".join(f"**{label}** : {fmt.md_escape(value)}" for label, value in described)
     st.caption(f"Chiffres calculés le {fmt.datetime(board.generated_at)} (heure du Maroc) "
-               f"(recalculés toutes les {dash.CACHE_SECONDS // 60} minutes).  \n{shown}")
+               f"(recalculés toutes les {dashboard.CACHE_SECONDS // 60} minutes).  \n{shown}")
 with refresh:
     if st.button("Actualiser", icon=":material/refresh:", key="dash_refresh", width="stretch"):
-        dash.refresh()
+        dashboard.refresh()
         st.rerun()
 
-dash.summary(board)
-dash.rates(board)
-left, right = st.columns(2, gap="large")
-with left:
-    dash.status_chart(board)
-with right:
-    dash.currency_table(board)
-dash.monthly_chart(board)
-left, right = st.columns(2, gap="large")
-with left:
-    dash.countries_chart(board)
-with right:
-    dash.chapters_chart(board)
-left, right = st.columns(2, gap="large")
-with left:
-    dash.offices_chart(board)
-with right:
-    dash.delay_chart(board)
-dash.near_expiry_table(board)
-dash.downloads(actor, board)
+dashboard.summary(board)
+dashboard.rates(board)
+dashboard.side_by_side(board, dashboard.status_chart, dashboard.currency_table)
+dashboard.monthly_chart(board)
+dashboard.side_by_side(board, dashboard.countries_chart, dashboard.chapters_chart)
+dashboard.side_by_side(board, dashboard.offices_chart, dashboard.delay_chart)
+dashboard.near_expiry_table(board)
+dashboard.downloads(actor, board)

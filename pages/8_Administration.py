@@ -2,20 +2,20 @@
 
 import streamlit as st
 
-from core.lifecycle import Role
-from ui import admin as tabs
+from core.lifecycle import Screen
+from ui import admin
 from ui.forms import show_flash
 from ui.layout import page
 
-actor = page("Administration", {Role.ADMIN})
+actor = page(Screen.ADMINISTRATION)
 show_flash()
 
 # Only the open tab runs (on_change="rerun"), and the choice survives the reruns of its forms.
 users, companies, lists, nomenclature, journal, demo = st.tabs(
-    tabs.TABS, key=tabs.TAB_KEY, on_change="rerun")
-for tab, draw in ((users, tabs.users_tab), (companies, tabs.companies_tab),
-                  (lists, tabs.reference_tab), (nomenclature, tabs.nomenclature_tab),
-                  (journal, tabs.journal_tab), (demo, tabs.demo_tab)):
+    admin.TABS, key=admin.TAB_KEY, on_change="rerun")
+for tab, draw in ((users, admin.users_tab), (companies, admin.companies_tab),
+                  (lists, admin.reference_tab), (nomenclature, admin.nomenclature_tab),
+                  (journal, admin.journal_tab), (demo, admin.demo_tab)):
     if tab.open:
         with tab:
             draw(actor)

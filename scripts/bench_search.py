@@ -21,10 +21,11 @@ from sqlalchemy import func, select
 
 from core import search, seed
 from core.accounts import get_actor
-from core.database import read_session, set_default_url, upgrade
+from core.database import read_session, set_default_url
 from core.lifecycle import Status
 from core.models import Licence
-from core.views import SearchFilters
+from core.records import SearchFilters
+from core.reference import prepare_database
 
 
 def median_ms(fn: Callable[[], object], runs: int) -> float:
@@ -44,7 +45,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
     set_default_url(args.database)
-    upgrade()
+    prepare_database()
     with read_session() as s:
         count = s.scalar(select(func.count()).select_from(Licence)) or 0
     if count == 0 and args.seed:

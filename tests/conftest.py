@@ -16,11 +16,12 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from core import seed, services
+from core import decisions, drafting, seed
 from core.accounts import get_actor
-from core.database import dispose_engines, set_default_url, upgrade
+from core.database import dispose_engines, set_default_url
 from core.files import tiny_pdf
-from core.views import Actor, LicenceDetail
+from core.records import Actor, LicenceDetail
+from core.reference import prepare_database
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 _counter = itertools.count()
@@ -32,7 +33,7 @@ def _pg_admin(url: str) -> Any:
 
 def _prepare_template(url: str) -> None:
     set_default_url(url)
-    upgrade(url)
+    prepare_database(url)
     seed.ensure_demo_accounts(rounds=4)
     dispose_engines()
     set_default_url(None)
@@ -156,12 +157,12 @@ def first_tariff() -> str:
 def complete_draft(actor: Actor, *, quantity: str = "100", lines: int = 1,
                    currency: str = "EUR") -> LicenceDetail:
     """A draft with one country, one invoice and `lines` goods lines: ready to submit."""
-    lic = services.create_licence(actor, header(currency=currency))
-    lic = services.add_country(actor, lic.id, lic.version, "FR")
-    lic = services.add_invoice(actor, lic.id, lic.version, "12500.50", dt.date(2026, 1, 15),
+    lic = drafting.create_licence(actor, header(currency=currency))
+    lic = drafting.add_country(actor, lic.id, lic.version, "FR")
+    lic = drafting.add_invoice(actor, lic.id, lic.version, "12500.50", dt.date(2026, 1, 15),
                                "facture.pdf", tiny_pdf(["Facture"]))
     for n in range(lines):
-        lic = services.add_goods_line(
+        lic = drafting.add_goods_line(
             actor, lic.id, lic.version, designation=f"Clémentines lot {n + 1}",
             origin_country="MA", quantity=quantity, net_weight="1000", tariff_code=first_tariff(),
         )
@@ -170,5 +171,5 @@ def complete_draft(actor: Actor, *, quantity: str = "100", lines: int = 1,
 
 def visaed(actors: dict[str, Actor], **kwargs: Any) -> LicenceDetail:
     lic = complete_draft(actors["exportateur"], **kwargs)
-    lic = services.submit_for_visa(actors["exportateur"], lic.id, lic.version)
-    return services.grant_visa(actors["mce"], lic.id, lic.version, f"V-2026-{lic.id:04d}")
+    lic = drafting.submit_for_visa(actors["exportateur"], lic.id, lic.version)
+    return decisions.grant_visa(actors["mce"], lic.id, lic.version, f"V-2026-{lic.id:04d}")

@@ -3,7 +3,7 @@ change through one `core.admin` call (`ui.forms.call`): rules and the audit log 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -11,32 +11,20 @@ import streamlit as st
 
 from core import accounts, admin
 from core.config import settings
+from core.errors import ValidationFailed
 from core.lifecycle import ROLE_LABELS, Role
+from core.records import Actor
 from core.reference import LIST_LABELS, ImportReport
-from core.views import Actor
 from ui import format as fmt
-from ui.forms import call, clear, field_error, flash, other_errors
+from ui import paging
+from ui.forms import call, field_error, flash, form_key, other_errors, text_field
 
 TABS = ("Utilisateurs", "Sociétés", "Référentiels", "Nomenclature", "Journal", "Démonstration")
 TAB_KEY = "admin_tab"
 REPORT_KEY = "eld_admin_import_report"
-JOURNAL_PAGE = "admin_journal_page"
+JOURNAL = "admin_journal"
 CONFIRM_WORD = "RÉINITIALISER"
 ROLES = tuple(Role)
-
-
-def _generation(form: str) -> int:
-    """Bumped after a successful submit, so the form's widgets come back empty."""
-    return int(st.session_state.get(f"eld_gen_{form}", 0))
-
-
-def _submit(form: str, fn: Callable[[], object], success: str) -> None:
-    """Submit a creation form; on success its widgets are emptied, on refusal they keep the
-    input next to the messages."""
-    call(form, fn, success, rerun=False)
-    if not st.session_state.get(f"eld_errors_{form}"):
-        st.session_state[f"eld_gen_{form}"] = _generation(form) + 1
-    st.rerun()
 
 
 def _table(rows: list[dict[str, Any]], empty: str, **kwargs: Any) -> None:
@@ -96,31 +84,27 @@ def users_tab(actor: Actor) -> None:
 
 def _new_user_form(actor: Actor, companies: Mapping[int, str]) -> None:
     form = "admin_new_user"
-    gen = _generation(form)
+    key = form_key(form)
     st.markdown("#### Créer un utilisateur")
-    with st.form(f"{form}_{gen}", border=True):
-        username = st.text_input("Nom d'utilisateur", max_chars=60, key=f"{form}_{gen}_username",
-                                 help="Lettres minuscules, chiffres, . _ -")
-        field_error(form, "username")
-        full_name = st.text_input("Nom complet", max_chars=200, key=f"{form}_{gen}_full_name")
-        field_error(form, "full_name")
-        password = st.text_input("Mot de passe", type="password",
-                                 max_chars=accounts.MAX_PASSWORD_CHARS,
-                                 key=f"{form}_{gen}_password",
-                                 help=f"{accounts.PASSWORD_HELP} Provisoire : l'utilisateur le "
-                                      "remplace à sa première connexion.")
-        field_error(form, "password")
+    with st.form(key, border=True):
+        username = text_field(form, "username", "Nom d'utilisateur", max_chars=60,
+                              help="Lettres minuscules, chiffres, . _ -")
+        full_name = text_field(form, "full_name", "Nom complet", max_chars=200)
+        password = text_field(form, "password", "Mot de passe", type="password",
+                              max_chars=accounts.MAX_PASSWORD_CHARS,
+                              help=f"{accounts.PASSWORD_HELP} Provisoire : l'utilisateur le "
+                                   "remplace à sa première connexion.")
         role = st.selectbox("Profil", ROLES, format_func=lambda r: ROLE_LABELS[r],
-                            key=f"{form}_{gen}_role")
+                            key=f"{key}_role")
         field_error(form, "role")
         company = st.selectbox("Société (obligatoire pour un exportateur)", list(companies),
-                               format_func=lambda c: companies[c], key=f"{form}_{gen}_company")
+                               format_func=lambda c: companies[c], key=f"{key}_company")
         field_error(form, "company_id")
         if st.form_submit_button("Créer l'utilisateur", type="primary"):
-            _submit(form, lambda: admin.create_user(actor, username, full_name, password,
-                                                    str(role), _company(company)),
-                    f"Utilisateur {username.strip().lower()} créé : il choisira son mot de "
-                    "passe à sa première connexion.")
+            call(form, lambda: admin.add_user(actor, username, full_name, password,
+                                              str(role), _company(company)),
+                 f"Utilisateur {username.strip().lower()} créé : il choisira son mot de "
+                 "passe à sa première connexion.", renew=True)
     other_errors(form, {"username", "full_name", "password", "role", "company_id"})
 
 
@@ -137,8 +121,8 @@ def _manage_user(actor: Actor, users: list[admin.UserRow],
                 + (f" · {fmt.md_escape(user.company_name)}" if user.company_name else "")
                 + f"  \nÉtat : {_state(user)}")
     form = "admin_user_actions"
-    a, b = st.columns(2)
-    with a:
+    access_column, unlock_column = st.columns(2)
+    with access_column:
         if user.active:
             if st.button("Désactiver", key="admin_deactivate", icon=":material/block:",
                          width="stretch", disabled=user.id == actor.user_id,
@@ -149,7 +133,7 @@ def _manage_user(actor: Actor, users: list[admin.UserRow],
                        width="stretch"):
             call(form, lambda: admin.reactivate_user(actor, user.id),
                  f"Compte {user.username} réactivé.")
-    with b:
+    with unlock_column:
         if st.button("Déverrouiller", key="admin_unlock", icon=":material/lock_open:",
                      width="stretch", disabled=not (user.is_locked() or user.failed_attempts),
                      help="Efface les échecs de connexion et les délais d'attente."):
@@ -162,19 +146,16 @@ def _manage_user(actor: Actor, users: list[admin.UserRow],
 
 def _password_form(actor: Actor, user: admin.UserRow) -> None:
     form = "admin_password"
-    gen = _generation(form)
-    with st.form(f"{form}_{gen}", border=True):
+    with st.form(form_key(form), border=True):
         st.markdown("**Réinitialiser le mot de passe**")
-        password = st.text_input("Nouveau mot de passe", type="password",
-                                 max_chars=accounts.MAX_PASSWORD_CHARS,
-                                 key=f"{form}_{gen}_password",
-                                 help=f"{accounts.PASSWORD_HELP} Provisoire : l'utilisateur le "
-                                      "remplace à sa prochaine connexion.")
-        field_error(form, "password")
+        password = text_field(form, "password", "Nouveau mot de passe", type="password",
+                              max_chars=accounts.MAX_PASSWORD_CHARS,
+                              help=f"{accounts.PASSWORD_HELP} Provisoire : l'utilisateur le "
+                                   "remplace à sa prochaine connexion.")
         if st.form_submit_button("Réinitialiser le mot de passe"):
-            _submit(form, lambda: admin.reset_password(actor, user.id, password),
-                    f"Mot de passe de {user.username} réinitialisé ; ses sessions sont fermées "
-                    "et il le remplacera à sa prochaine connexion.")
+            call(form, lambda: admin.reset_password(actor, user.id, password),
+                 f"Mot de passe de {user.username} réinitialisé ; ses sessions sont fermées "
+                 "et il le remplacera à sa prochaine connexion.", renew=True)
     other_errors(form, {"password"})
 
 
@@ -208,17 +189,14 @@ def companies_tab(actor: Actor) -> None:
              "Licences": c.licences, "Créée le": fmt.date(c.created_at)} for c in rows],
            "Aucune société.")
     form = "admin_company"
-    gen = _generation(form)
     st.markdown("#### Créer une société exportatrice")
-    with st.form(f"{form}_{gen}", border=True):
-        name = st.text_input("Raison sociale", max_chars=200, key=f"{form}_{gen}_name")
-        field_error(form, "name")
-        ice = st.text_input("ICE (Identifiant Commun de l'Entreprise)", max_chars=15,
-                            key=f"{form}_{gen}_ice", help="15 chiffres")
-        field_error(form, "ice")
+    with st.form(form_key(form), border=True):
+        name = text_field(form, "name", "Raison sociale", max_chars=200)
+        ice = text_field(form, "ice", "ICE (Identifiant Commun de l'Entreprise)", max_chars=15,
+                         help="15 chiffres")
         if st.form_submit_button("Créer la société", type="primary"):
-            _submit(form, lambda: admin.create_company(actor, name, ice),
-                    f"Société {name.strip()} créée.")
+            call(form, lambda: admin.create_company(actor, name, ice),
+                 f"Société {name.strip()} créée.", renew=True)
     other_errors(form, {"name", "ice"})
 
 
@@ -239,17 +217,15 @@ def reference_tab(actor: Actor) -> None:
     left, right = st.columns(2, gap="large")
     with left:
         form = "admin_ref_add"
-        gen = _generation(form)
         st.markdown("#### Ajouter un élément")
-        with st.form(f"{form}_{gen}", border=True):
-            code = st.text_input("Code", max_chars=20, key=f"{form}_{gen}_code",
-                                 help="Lettres majuscules et chiffres, 20 au plus")
-            field_error(form, "code")
-            label = st.text_input("Libellé", max_chars=200, key=f"{form}_{gen}_label")
-            field_error(form, "label")
+        with st.form(form_key(form), border=True):
+            code = text_field(form, "code", "Code", max_chars=20,
+                              help="Lettres majuscules et chiffres, 20 au plus")
+            label = text_field(form, "label", "Libellé", max_chars=200)
             if st.form_submit_button("Ajouter", type="primary"):
-                _submit(form, lambda: _changed(admin.add_reference_item(
-                    actor, list_name, code, label)), f"Code {code.strip().upper()} ajouté.")
+                call(form, lambda: _changed(admin.add_reference_item(
+                    actor, list_name, code, label)), f"Code {code.strip().upper()} ajouté.",
+                     renew=True)
         other_errors(form, {"code", "label"})
     with right:
         _edit_item(actor, list_name, items)
@@ -323,10 +299,10 @@ def _report(name: str, report: ImportReport) -> None:
     if [line for line, _, _ in report.rejected] == [0]:  # the file itself could not be read
         st.error(f"Fichier refusé, rien n'a été importé : {fmt.md_escape(report.rejected[0][2])}")
         return
-    a, b, c = st.columns(3)
-    a.metric("Codes ajoutés", report.inserted)
-    b.metric("Codes mis à jour", report.updated)
-    c.metric("Lignes rejetées", len(report.rejected))
+    inserted, updated, rejected = st.columns(3)
+    inserted.metric("Codes ajoutés", report.inserted)
+    updated.metric("Codes mis à jour", report.updated)
+    rejected.metric("Lignes rejetées", len(report.rejected))
     if report.rejected:
         st.warning(f"{len(report.rejected)} ligne(s) rejetée(s) : corrigez-les dans le fichier "
                    "puis importez-le à nouveau (les lignes correctes sont déjà enregistrées).")
@@ -341,20 +317,15 @@ def _report(name: str, report: ImportReport) -> None:
 
 # ------------------------------------------------------------------ audit log and demo
 def journal_tab(actor: Actor) -> None:
-    number = int(st.session_state.get(JOURNAL_PAGE, 1))
-    log = admin.audit_log(actor, number)
-    if number != log.page:  # fewer pages than before (demo reset): back within range
-        st.session_state[JOURNAL_PAGE] = log.page
+    """The administration log, the most recent first, a page at a time."""
+    log = paging.paged(JOURNAL, lambda number: admin.audit_log(actor, number))
     _table([{fmt.with_local_time("Date"): fmt.datetime(r.occurred_at), "Utilisateur": r.username,
              "Action": r.action_label, "Détails": r.details or ""} for r in log.rows],
            "Aucune opération enregistrée.",
            column_config={"Détails": st.column_config.TextColumn(width="large")})
-    left, right = st.columns([1, 4], vertical_alignment="bottom")
-    with left:
-        st.number_input("Page", min_value=1, max_value=log.page_count, step=1, key=JOURNAL_PAGE)
-    with right:
-        st.caption(f"Page {log.page} / {log.page_count} — {log.total} opération(s), "
-                   "les plus récentes d'abord.")
+    if log.rows:
+        paging.pager(JOURNAL, log, "opération")
+        st.caption("Les plus récentes d'abord.")
 
 
 def demo_tab(actor: Actor) -> None:
@@ -363,36 +334,36 @@ def demo_tab(actor: Actor) -> None:
                 "n'est pas disponible.", icon=":material/info:")
         return
     form = "admin_reset"
-    gen = _generation(form)
+    key = form_key(form)
     st.warning(
         "Réinitialiser la démo **efface toute la base** (licences, historiques, fichiers, "
         "utilisateurs et sociétés créés, journal d'administration) puis recrée les comptes et "
         "des licences de démonstration. Les comptes ajoutés disparaissent.",
         icon=":material/warning:")
-    with st.form(f"{form}_{gen}", border=True):
+    with st.form(key, border=True):
         count = st.number_input("Licences de démonstration", min_value=0,
                                 max_value=admin.MAX_DEMO_LICENCES, value=120, step=10,
-                                key=f"{form}_{gen}_licences")
+                                key=f"{key}_licences")
         field_error(form, "licences")
-        word = st.text_input(f"Tapez {CONFIRM_WORD} pour confirmer", key=f"{form}_{gen}_word")
+        word = st.text_input(f"Tapez {CONFIRM_WORD} pour confirmer", key=f"{key}_word")
         field_error(form, "confirm")
         if st.form_submit_button("Réinitialiser la démo", type="primary"):
-            if word.strip() != CONFIRM_WORD:
-                st.session_state[f"eld_errors_{form}"] = {
-                    "confirm": f"Tapez exactement {CONFIRM_WORD} pour confirmer."}
-                st.rerun()
-            clear(form)
-            bar = st.progress(0.0, text="Réinitialisation…")
 
-            def progress(done: int, total: int) -> None:
-                bar.progress(done / max(total, 1), text=f"{done} / {total} licences créées")
+            def reset() -> int:
+                if word.strip() != CONFIRM_WORD:  # a confirmation of this screen, not a rule
+                    raise ValidationFailed(
+                        {"confirm": f"Tapez exactement {CONFIRM_WORD} pour confirmer."})
+                bar = st.progress(0.0, text="Réinitialisation…")
 
-            done = call(form, lambda: admin.reset_demo(actor, int(count), progress=progress),
-                        rerun=False)
-            if done is not None:
+                def progress(done: int, total: int) -> None:
+                    bar.progress(done / max(total, 1), text=f"{done} / {total} licences créées")
+
+                return admin.reset_demo(actor, int(count), progress=progress)
+
+            created = call(form, reset, rerun=False, renew=True)
+            if created is not None:
                 _refresh_caches()
                 st.session_state.pop(REPORT_KEY, None)
-                st.session_state[f"eld_gen_{form}"] = gen + 1
-                flash(f"Démonstration réinitialisée : {done} licence(s) créée(s).")
+                flash(f"Démonstration réinitialisée : {created} licence(s) créée(s).")
             st.rerun()
     other_errors(form, {"licences", "confirm"})

@@ -20,10 +20,10 @@ import streamlit as st
 from core import accounts
 from core.config import COOKIE_NAME, ConfigurationError, cookie_key, settings
 from core.errors import AuthenticationFailed, ValidationFailed
-from core.lifecycle import ROLE_LABELS, Role
+from core.lifecycle import ROLE_DUTIES, ROLE_LABELS
 from core.models import utcnow
+from core.records import Actor
 from core.seed import DEMO_PASSWORD, DEMO_USERS
-from core.views import Actor
 from ui.forms import clear, field_error, other_errors
 
 USER_KEY = "eld_username"
@@ -33,16 +33,6 @@ PASSWORD_FORM = "password_change"
 PASSWORD_CHANGED = "Mot de passe changé. Vos sessions ouvertes ailleurs sont fermées."
 CHANGED_AT_KEY = "eld_password_changed_at"
 CHANGED_NOTICE_S = 8.0
-
-ROLE_CAN = {
-    Role.EXPORTER: "crée, complète, soumet, modifie, annule et imprime les licences de sa société",
-    Role.MCE: "accorde ou refuse le visa, renvoie pour correction",
-    Role.CUSTOMS: "impute les déclarations sur les licences visées",
-    Role.BANK: "enregistre les rapatriements et apure les licences",
-    Role.ANALYST: "consulte toutes les licences soumises et le tableau de bord",
-    Role.ADMIN: "gère utilisateurs, sociétés, référentiels et la démo",
-}
-
 
 def startup_checks() -> None:
     """Settings that forbid serving anything: a short cookie key, demo passwords in production."""
@@ -164,7 +154,7 @@ def demo_accounts() -> None:
     with st.expander("Comptes de démonstration", expanded=True):
         st.markdown(f"Mot de passe commun : `{DEMO_PASSWORD}`")
         rows = [
-            f"| `{username}` | {ROLE_LABELS[role]} | {ROLE_CAN[role]} |"
+            f"| `{username}` | {ROLE_LABELS[role]} | {ROLE_DUTIES[role]} |"
             for username, _name, role, _company in DEMO_USERS
         ]
         st.markdown("| Compte | Profil | Peut |\n|---|---|---|\n" + "\n".join(rows))

@@ -8,8 +8,7 @@ The applied filters live in `st.session_state["eld_dash_filters"]`, the widgets 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
-from decimal import Decimal
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import altair as alt
@@ -17,16 +16,17 @@ import pandas as pd
 import streamlit as st
 
 from core import analytics, reference, text
-from core.analytics import Dashboard, DashboardFilters, FilterOptions
-from core.errors import DomainError, ValidationFailed
-from core.lifecycle import STATUS_COLOURS, Status
-from core.views import Actor
+from core.analytics import Dashboard, DashboardFilters
+from core.exports import tables
+from core.lifecycle import STATUS_COLOURS, SUBMITTED_STATUSES, Status
+from core.records import Actor
 from ui import format as fmt
-from ui.search import ALL, XLSX_MIME, options
+from ui.choices import ALL, dashboard_options, form_options, select
+from ui.forms import call, clear, field_error, other_errors, read
 
+FORM = "dash"
 FILTERS = "eld_dash_filters"
 EXPIRY = "eld_dash_expiry_days"
-ERRORS = "eld_dash_errors"
 PREPARED = "eld_dash_prepared"
 CACHE_SECONDS = 300
 XLSX_CAP = 20_000  # openpyxl writes ≈ 5 000 rows a second (PITFALLS.md); beyond that, CSV
@@ -48,11 +48,6 @@ def _key(name: str) -> str:
 
 
 # ------------------------------------------------------------------ reads (cached)
-@st.cache_data(ttl=600, show_spinner=False)
-def _options(url: str, actor: Actor) -> FilterOptions:
-    return analytics.filter_options(actor)
-
-
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False, max_entries=64)
 def _figures(url: str, actor: Actor, filters: DashboardFilters, days: int) -> Dashboard:
     return analytics.dashboard(actor, filters, expiry_days=days)
@@ -77,13 +72,9 @@ def _reset() -> None:
     for name, empty in EMPTY.items():
         st.session_state[_key(name)] = empty
     st.session_state[_key("expiry")] = EXPIRY_CHOICES[0]
-    for key in (FILTERS, EXPIRY, ERRORS, PREPARED):
+    for key in (FILTERS, EXPIRY, PREPARED):
         st.session_state.pop(key, None)
-
-
-def _select(label: str, name: str, choices: Mapping[Any, str]) -> None:
-    st.selectbox(label, list(choices), index=None, key=_key(name), placeholder=ALL,
-                 format_func=lambda c: choices[c])
+    clear(FORM)
 
 
 def filter_form(actor: Actor) -> tuple[DashboardFilters, int]:
@@ -91,53 +82,47 @@ def filter_form(actor: Actor) -> tuple[DashboardFilters, int]:
     for name, empty in EMPTY.items():
         st.session_state.setdefault(_key(name), empty)
     st.session_state.setdefault(_key("expiry"), EXPIRY_CHOICES[0])
-    opts = options()
-    extra = _options(reference.cache_key(), actor)
-    errors: dict[str, str] = st.session_state.get(ERRORS, {})
+    lists = form_options()
+    extra = dashboard_options(actor)
     with st.expander("Filtres", icon=":material/filter_alt:", expanded=True), \
             st.form("dash_form", border=False):
-        a, b, c, d = st.columns([1, 1, 2, 1])
-        with a:
+        from_column, to_column, status_column, company_column = st.columns([1, 1, 2, 1])
+        with from_column:
             st.date_input("Soumises du", value=None, key=_key("submitted_from"),
                           format="DD/MM/YYYY", min_value=dt.date(2000, 1, 1),
                           max_value=dt.date(2100, 12, 31))
-        with b:
+        with to_column:
             st.date_input("au", value=None, key=_key("submitted_to"), format="DD/MM/YYYY",
                           min_value=dt.date(2000, 1, 1), max_value=dt.date(2100, 12, 31))
-            if "submitted_to" in errors:
-                st.error(errors["submitted_to"], icon=":material/error:")
-        with c:
-            st.multiselect("Statut", list(analytics.DASHBOARD_STATUSES), key=_key("statuses"),
-                           format_func=lambda s: Status(s).label, placeholder="Tous")
-        with d:
-            _select("Exportateur", "company_id", dict(extra.companies))
-        a, b, c, d, e = st.columns(5)
-        with a:
-            _select("Bureau douanier", "customs_office",
-                    {k: f"{k} — {v}" for k, v in opts.offices.items()})
-        with b:
-            _select("Régime douanier", "customs_regime",
-                    {k: f"{k} — {v}" for k, v in opts.regimes.items()})
-        with c:
-            _select("Devise", "currency", {k: f"{k} — {v}" for k, v in opts.currencies.items()})
-        with d:
-            _select("Pays de destination", "country", dict(opts.destinations))
-        with e:
-            _select("Chapitre tarifaire", "tariff_chapter",
-                    {ch: f"Chapitre {ch}" for ch in extra.chapters})
-        a, b, c, _ = st.columns([1.2, 1, 1, 2.5], vertical_alignment="bottom")
-        with a:
+            field_error(FORM, "submitted_to")
+        with status_column:
+            st.multiselect("Statut", list(SUBMITTED_STATUSES), key=_key("statuses"),
+                           format_func=lambda s: Status(s).label, placeholder=ALL)
+        with company_column:
+            select("Exportateur", dict(extra.companies), _key("company_id"), show_code=False,
+                   filtering=True)
+        drop_downs = (("customs_office", "Bureau douanier", lists.offices, True),
+                      ("customs_regime", "Régime douanier", lists.regimes, True),
+                      ("currency", "Devise", lists.currencies, True),
+                      ("country", "Pays de destination", lists.destinations, False),
+                      ("tariff_chapter", "Chapitre tarifaire",
+                       {chapter: f"Chapitre {chapter}" for chapter in extra.chapters}, False))
+        for column, (name, label, choices, show_code) in zip(st.columns(5), drop_downs,
+                                                              strict=True):
+            with column:
+                select(label, choices, _key(name), show_code=show_code, filtering=True)
+        expiry_column, apply_column, reset_column, _ = st.columns(
+            [1.2, 1, 1, 2.5], vertical_alignment="bottom")
+        with expiry_column:
             st.selectbox("Fin de validité sous", EXPIRY_CHOICES, key=_key("expiry"),
                          format_func=lambda n: f"{n} jours")
-        with b:
+        with apply_column:
             submitted = st.form_submit_button("Appliquer", type="primary", key="dash_apply",
                                               icon=":material/filter_alt:", width="stretch")
-        with c:
+        with reset_column:
             st.form_submit_button("Réinitialiser", key="dash_reset", on_click=_reset,
                                   icon=":material/restart_alt:", width="stretch")
-        for name, message in errors.items():
-            if name != "submitted_to":
-                st.error(message, icon=":material/error:")
+        other_errors(FORM, {"submitted_to"})
     st.caption("La période porte sur la **date de soumission** des licences (jours UTC). "
                "Seules les licences soumises sont comptées, jamais les brouillons.")
     if submitted:
@@ -149,12 +134,12 @@ def filter_form(actor: Actor) -> tuple[DashboardFilters, int]:
             currency=values["currency"], country=values["country"],
             tariff_chapter=values["tariff_chapter"], company_id=values["company_id"],
         )
-        try:
+
+        def checked() -> DashboardFilters:
             analytics.check_filters(filters)
-        except ValidationFailed as exc:
-            st.session_state[ERRORS] = exc.errors
-        else:
-            st.session_state.pop(ERRORS, None)
+            return filters
+
+        if call(FORM, checked, rerun=False) is not None:
             st.session_state[FILTERS] = filters
             st.session_state[EXPIRY] = int(st.session_state[_key("expiry")])
             st.session_state.pop(PREPARED, None)
@@ -163,27 +148,20 @@ def filter_form(actor: Actor) -> tuple[DashboardFilters, int]:
 
 
 def filters_text(filters: DashboardFilters, actor: Actor) -> list[tuple[str, str]]:
-    opts = options()
-    companies = dict(_options(reference.cache_key(), actor).companies)
-    return analytics.describe_filters(filters, dict(opts.offices), dict(opts.regimes), companies)
+    lists = form_options()
+    companies = dict(dashboard_options(actor).companies)
+    return tables.describe_filters(filters, dict(lists.offices), dict(lists.regimes), companies)
 
 
-# ------------------------------------------------------------------ formatting
-def count(value: int) -> str:
-    return fmt.count(value)
-
-
-def percent(value: Decimal | None) -> str:
-    return fmt.percent(value)
-
-
-def hours(value: float | None, *, with_days: bool = True) -> str:
-    if value is None:
-        return fmt.DASH
-    shown = f"{text.fr_number(value, 1)}{text.UNIT_SPACE}h"
-    if with_days:
-        shown += f" ({text.fr_number(Decimal(str(value)) / 24, 1)}{text.UNIT_SPACE}j)"
-    return shown
+# ------------------------------------------------------------------ layout
+def side_by_side(board: Dashboard, left: Callable[[Dashboard], None],
+                 right: Callable[[Dashboard], None]) -> None:
+    """Two figures on one row."""
+    left_column, right_column = st.columns(2, gap="large")
+    with left_column:
+        left(board)
+    with right_column:
+        right(board)
 
 
 def _numbers() -> alt.Axis:
@@ -200,40 +178,44 @@ def _chart(chart: alt.Chart | alt.LayerChart, alt_text: str) -> None:
     st.altair_chart(chart, width="stretch", alt=alt_text)
 
 
-def _empty() -> None:
-    st.info("Aucune licence pour ces filtres.", icon=":material/info:")
+def _titled(title: str, shown: bool, empty: str = "Aucune licence pour ces filtres.") -> bool:
+    """A figure's title; `empty` instead of the figure when there is nothing to show."""
+    st.markdown(f"##### {title}")
+    if not shown:
+        st.info(empty, icon=":material/info:")
+    return shown
 
 
 # ------------------------------------------------------------------ figures
-def summary(d: Dashboard) -> None:
-    r, delay = d.rates, d.processing.overall
-    cols = st.columns(5)
-    cols[0].metric("Licences soumises", count(d.total), border=True,
-                   help="Licences soumises pour visa ou plus loin (hors brouillons).")
-    cols[1].metric("Décisions de visa MCE", count(r.decided), border=True,
+def summary(board: Dashboard) -> None:
+    rates, delay = board.rates, board.processing.overall
+    total, decided, median, p90, expiring = st.columns(5)
+    total.metric("Licences soumises", fmt.count(board.total), border=True,
+                 help="Licences soumises pour visa ou plus loin (hors brouillons).")
+    decided.metric("Décisions de visa MCE", fmt.count(rates.decided), border=True,
                    help="Visas accordés ou refusés.")
-    cols[2].metric("Délai MCE médian", hours(delay.median_hours, with_days=False), border=True,
-                   help="De la dernière soumission à la décision de visa (accord ou refus), "
-                        f"soit {hours(delay.median_hours)}.")
-    cols[3].metric("Délai MCE, 90e centile", hours(delay.p90_hours, with_days=False),
-                   border=True, help="90 % des décisions de visa sont rendues dans ce délai : "
-                                     f"{hours(delay.p90_hours)}.")
-    cols[4].metric(f"Expirent sous {d.near_expiry.days} jours", count(d.near_expiry.total),
-                   border=True, help="Licences visées ou imputées partiellement dont la "
-                                     "validité prend fin dans ce délai.")
+    median.metric("Délai MCE médian", fmt.hours(delay.median_hours, with_days=False),
+                  border=True,
+                  help="De la dernière soumission à la décision de visa (accord ou refus), "
+                       f"soit {fmt.hours(delay.median_hours)}.")
+    p90.metric("Délai MCE, 90e centile", fmt.hours(delay.p90_hours, with_days=False),
+               border=True, help="90 % des décisions de visa sont rendues dans ce délai : "
+                                 f"{fmt.hours(delay.p90_hours)}.")
+    expiring.metric(f"Expirent sous {board.near_expiry.days} jours",
+                    fmt.count(board.near_expiry.total), border=True,
+                    help="Licences visées ou imputées partiellement dont la "
+                         "validité prend fin dans ce délai.")
 
 
-def status_chart(d: Dashboard) -> None:
-    st.markdown("##### Licences par statut")
-    if not d.total:
-        _empty()
+def status_chart(board: Dashboard) -> None:
+    if not _titled("Licences par statut", bool(board.total)):
         return
-    shown = [s for s in d.by_status if s.count]
+    shown = [s for s in board.by_status if s.count]
     frame = pd.DataFrame({
         "Statut": [s.label for s in shown],
         "Licences": [s.count for s in shown],
-        "Part": [percent(analytics.ratio(s.count, d.total)) for s in shown],
-        "Nombre": [count(s.count) for s in shown],
+        "Part": [fmt.percent(analytics.ratio(s.count, board.total)) for s in shown],
+        "Nombre": [fmt.count(s.count) for s in shown],
     })
     order = [s.label for s in shown]
     base = alt.Chart(frame).encode(
@@ -251,18 +233,15 @@ def status_chart(d: Dashboard) -> None:
            "Nombre de licences par statut")
 
 
-def monthly_chart(d: Dashboard) -> None:
-    st.markdown("##### Volume mensuel par statut (mois de soumission)")
-    table = analytics.monthly_table(d.monthly_by_status)
-    if not table:
-        _empty()
+def monthly_chart(board: Dashboard) -> None:
+    table = analytics.monthly_table(board.monthly_by_status)
+    if not _titled("Volume mensuel par statut (mois de soumission)", bool(table)):
         return
-    present = [s for s in analytics.DASHBOARD_STATUSES
-               if any(c[s] for _, c in table)]
-    rows = [(analytics.month_label(m), s.label, i, c[s], count(c[s]))
-            for m, c in table for i, s in enumerate(present) if c[s]]
+    present = [s for s in SUBMITTED_STATUSES if any(counts[s] for _, counts in table)]
+    rows = [(analytics.month_label(month), s.label, order, counts[s], fmt.count(counts[s]))
+            for month, counts in table for order, s in enumerate(present) if counts[s]]
     frame = pd.DataFrame(rows, columns=["Mois", "Statut", "Ordre", "Licences", "Nombre"])
-    months = [analytics.month_label(m) for m, _ in table]
+    months = [analytics.month_label(month) for month, _ in table]
     chart = alt.Chart(frame).mark_bar().encode(
         x=alt.X("Mois:O", sort=months, title="Mois de soumission",
                 axis=alt.Axis(labelAngle=-45, labelOverlap=False)),
@@ -277,7 +256,7 @@ def monthly_chart(d: Dashboard) -> None:
 
 
 def _bars(frame: pd.DataFrame, label: str, title: str, alt_text: str) -> None:
-    frame = frame.assign(Nombre=[count(v) for v in frame["Licences"]])
+    frame = frame.assign(Nombre=[fmt.count(v) for v in frame["Licences"]])
     base = alt.Chart(frame).encode(
         y=alt.Y(f"{label}:N", sort="-x", title=None,
                 axis=alt.Axis(labelLimit=260, labelOverlap=False)),
@@ -289,48 +268,41 @@ def _bars(frame: pd.DataFrame, label: str, title: str, alt_text: str) -> None:
     _chart(chart.properties(height=max(140, 30 * len(frame))), alt_text)
 
 
-def countries_chart(d: Dashboard) -> None:
-    st.markdown("##### Principaux pays de destination")
-    if not d.top_countries:
-        _empty()
+def countries_chart(board: Dashboard) -> None:
+    if not _titled("Principaux pays de destination", bool(board.top_countries)):
         return
-    frame = pd.DataFrame({"Pays": [c.name for c in d.top_countries],
-                          "Licences": [c.count for c in d.top_countries]})
+    frame = pd.DataFrame({"Pays": [c.name for c in board.top_countries],
+                          "Licences": [c.count for c in board.top_countries]})
     _bars(frame, "Pays", "Licences", "Licences par pays de destination")
     st.caption("Une licence à plusieurs destinations compte pour chacune.")
 
 
-def chapters_chart(d: Dashboard) -> None:
-    st.markdown("##### Principaux chapitres tarifaires")
-    if not d.top_chapters:
-        _empty()
+def chapters_chart(board: Dashboard) -> None:
+    if not _titled("Principaux chapitres tarifaires", bool(board.top_chapters)):
         return
-    frame = pd.DataFrame({"Chapitre": [f"Chapitre {c.chapter}" for c in d.top_chapters],
-                          "Licences": [c.licences for c in d.top_chapters]})
+    frame = pd.DataFrame({"Chapitre": [f"Chapitre {c.chapter}" for c in board.top_chapters],
+                          "Licences": [c.licences for c in board.top_chapters]})
     _bars(frame, "Chapitre", "Licences (ayant au moins une marchandise du chapitre)",
           "Licences par chapitre tarifaire")
 
 
-def offices_chart(d: Dashboard) -> None:
-    st.markdown("##### Licences par bureau douanier")
-    if not d.by_office:
-        _empty()
+def offices_chart(board: Dashboard) -> None:
+    if not _titled("Licences par bureau douanier", bool(board.by_office)):
         return
-    frame = pd.DataFrame({"Bureau": [f"{o.code} — {o.label}" for o in d.by_office],
-                          "Licences": [o.count for o in d.by_office]})
+    frame = pd.DataFrame({"Bureau": [f"{o.code} — {o.label}" for o in board.by_office],
+                          "Licences": [o.count for o in board.by_office]})
     _bars(frame, "Bureau", "Licences", "Licences par bureau douanier")
 
 
-def currency_table(d: Dashboard) -> None:
-    st.markdown("##### Valeur par devise")
-    if not d.value_by_currency:
-        _empty()
+def currency_table(board: Dashboard) -> None:
+    values = board.value_by_currency
+    if not _titled("Valeur par devise", bool(values)):
         return
     frame = pd.DataFrame({
-        "Devise": [c.currency for c in d.value_by_currency],
-        "Libellé": [c.name for c in d.value_by_currency],
-        "Licences": [count(c.count) for c in d.value_by_currency],
-        "Montant total": [fmt.amount(c.total) for c in d.value_by_currency],
+        "Devise": [c.currency for c in values],
+        "Libellé": [c.name for c in values],
+        "Licences": [fmt.count(c.count) for c in values],
+        "Montant total": [fmt.amount(c.total) for c in values],
     })
     st.dataframe(frame, hide_index=True, width="stretch", key="dash_currencies",
                  column_config={"Licences": st.column_config.TextColumn(alignment="right"),
@@ -338,19 +310,18 @@ def currency_table(d: Dashboard) -> None:
     st.caption("Montant total des licences dans leur devise : jamais additionné entre devises.")
 
 
-def delay_chart(d: Dashboard) -> None:
-    st.markdown("##### Délai de traitement MCE (soumission → décision de visa)")
-    months = d.processing.months
-    if not months:
-        st.info("Aucune décision de visa pour ces filtres.", icon=":material/info:")
+def delay_chart(board: Dashboard) -> None:
+    months = board.processing.months
+    if not _titled("Délai de traitement MCE (soumission → décision de visa)", bool(months),
+                   "Aucune décision de visa pour ces filtres."):
         return
     rows = []
-    for m in months:
-        for name, value in (("Médiane", m.median_hours), ("90e centile", m.p90_hours)):
-            rows.append((analytics.month_label(m.month), name, value, hours(value),
-                         count(m.decided)))
+    for month in months:
+        for name, value in (("Médiane", month.median_hours), ("90e centile", month.p90_hours)):
+            rows.append((analytics.month_label(month.month), name, value, fmt.hours(value),
+                         fmt.count(month.decided)))
     frame = pd.DataFrame(rows, columns=["Mois", "Mesure", "Heures", "Délai", "Décisions"])
-    order = [analytics.month_label(m.month) for m in months]
+    order = [analytics.month_label(month.month) for month in months]
     chart = alt.Chart(frame).mark_line(point=True).encode(
         x=alt.X("Mois:O", sort=order, title="Mois de la décision",
                 axis=alt.Axis(labelAngle=-45, labelOverlap=False)),
@@ -367,55 +338,49 @@ def delay_chart(d: Dashboard) -> None:
                "décision de visa.")
 
 
-def rates(d: Dashboard) -> None:
-    r = d.rates
-    a, b, c, e = st.columns(4)
-    a.metric("Taux de refus", percent(r.refusal_rate), border=True,
-             help=f"Refusées / décisions de visa : {count(r.refused)} / {count(r.decided)}.")
-    b.metric("Taux de renvoi pour correction", percent(r.send_back_rate), border=True,
-             help=f"Licences renvoyées au moins une fois / licences soumises : "
-                  f"{count(r.sent_back)} / {count(r.licences)} "
-                  f"({count(r.send_back_events)} renvoi(s)).")
-    c.metric("Taux d'imputation", percent(r.imputation_rate), border=True,
-             help="Quantité imputée / quantité autorisée, sur les licences imputées ou "
-                  f"apurées : {fmt.quantity(r.imputed_quantity)} / "
-                  f"{fmt.quantity(r.licensed_quantity)}.")
-    e.metric("Taux d'apurement", percent(r.settlement_rate), border=True,
-             help=f"Apurées / (imputées partiellement + totalement + apurées) : "
-                  f"{count(r.settled)} / "
-                  f"{count(r.partially_imputed + r.fully_imputed + r.settled)}.")
+def rates(board: Dashboard) -> None:
+    r = board.rates
+    refusal, send_back, imputation, settlement = st.columns(4)
+    refusal.metric("Taux de refus", fmt.percent(r.refusal_rate), border=True,
+                   help=f"Refusées / décisions de visa : {fmt.count(r.refused)} / "
+                        f"{fmt.count(r.decided)}.")
+    send_back.metric("Taux de renvoi pour correction", fmt.percent(r.send_back_rate),
+                     border=True,
+                     help=f"Licences renvoyées au moins une fois / licences soumises : "
+                          f"{fmt.count(r.sent_back)} / {fmt.count(r.licences)} "
+                          f"({fmt.count(r.send_back_events)} renvoi(s)).")
+    imputation.metric("Taux d'imputation", fmt.percent(r.imputation_rate), border=True,
+                      help="Quantité imputée / quantité autorisée, sur les licences imputées "
+                           f"ou apurées : {fmt.quantity(r.imputed_quantity)} / "
+                           f"{fmt.quantity(r.licensed_quantity)}.")
+    settlement.metric("Taux d'apurement", fmt.percent(r.settlement_rate), border=True,
+                      help=f"Apurées / (imputées partiellement + totalement + apurées) : "
+                           f"{fmt.count(r.settled)} / "
+                           f"{fmt.count(r.partially_imputed + r.fully_imputed + r.settled)}.")
 
 
-def _status_style(label: object) -> str:
-    colour = next((STATUS_COLOURS[s] for s in Status if s.label == label), None)
-    return f"background-color: {colour}; color: white; font-weight: 600" if colour else ""
-
-
-def near_expiry_table(d: Dashboard) -> None:
-    n = d.near_expiry
-    st.markdown(f"##### Licences proches de l'expiration (sous {n.days} jours)")
-    if not n.rows:
-        st.info(f"Aucune licence visée ou imputée partiellement n'expire dans les {n.days} "
-                "prochains jours.", icon=":material/info:")
+def near_expiry_table(board: Dashboard) -> None:
+    expiring = board.near_expiry
+    if not _titled(f"Licences proches de l'expiration (sous {expiring.days} jours)",
+                   bool(expiring.rows),
+                   f"Aucune licence visée ou imputée partiellement n'expire dans les "
+                   f"{expiring.days} prochains jours."):
         return
     frame = pd.DataFrame({
-        "N° d'enregistrement": [e.registration_number for e in n.rows],
-        "Exportateur": [e.company_name for e in n.rows],
-        "Statut": [e.status.label for e in n.rows],
-        "Fin de validité": [fmt.date(e.validity_end) for e in n.rows],
-        "Jours restants": [e.days_left for e in n.rows],
+        "N° d'enregistrement": [e.registration_number for e in expiring.rows],
+        "Exportateur": [e.company_name for e in expiring.rows],
+        "Statut": [e.status.label for e in expiring.rows],
+        "Fin de validité": [fmt.date(e.validity_end) for e in expiring.rows],
+        "Jours restants": [e.days_left for e in expiring.rows],
     })
-    st.dataframe(frame.style.map(_status_style, subset=["Statut"]), hide_index=True,
+    st.dataframe(frame.style.map(fmt.status_style, subset=["Statut"]), hide_index=True,
                  width="stretch", key="dash_expiry", height=min(400, 38 + 35 * len(frame)))
-    if n.total > len(n.rows):
-        st.caption(f"{count(n.total)} licences : les {len(n.rows)} plus proches sont listées.")
+    if expiring.total > len(expiring.rows):
+        st.caption(f"{fmt.count(expiring.total)} licences : les {len(expiring.rows)} plus "
+                   "proches sont listées.")
 
 
 # ------------------------------------------------------------------ downloads
-def _stamp() -> str:
-    return text.local_today().strftime("%Y%m%d")
-
-
 def _prepare(actor: Actor, filters: DashboardFilters, kind: str) -> bool:
     """Build the licence list file with a progress bar, keep it for the download button."""
     bar = st.progress(0.0, text="Lecture des licences…")
@@ -424,61 +389,63 @@ def _prepare(actor: Actor, filters: DashboardFilters, kind: str) -> bool:
 
     def reading(done: int, of: int) -> None:
         bar.progress(read_share * done / max(1, of),
-                     text=f"Lecture des licences… {count(done)} / {count(of)}")
+                     text=f"Lecture des licences… {fmt.count(done)} / {fmt.count(of)}")
 
     def writing(done: int, of: int) -> None:
         bar.progress(min(0.95, read_share + 0.45 * done / max(1, of)),
-                     text=f"Écriture du fichier Excel… {count(done)} / {count(of)}")
+                     text=f"Écriture du fichier Excel… {fmt.count(done)} / {fmt.count(of)}")
 
-    try:
+    def build() -> tuple[int, bytes]:
         rows = analytics.licence_rows(actor, filters, limit=XLSX_CAP if xlsx else CSV_CAP,
                                       progress=reading)
-        data = analytics.licence_list_xlsx(rows, writing) if xlsx \
-            else analytics.licence_list_csv(rows)
-    except DomainError as exc:
+        return len(rows), (tables.search_xlsx(rows, writing) if xlsx
+                           else tables.search_csv(rows))
+
+    built = read(build)
+    if built is None:
         bar.empty()
-        st.error(exc.message)
         return False
-    bar.progress(1.0, text=f"Fichier prêt : {count(len(rows))} licence(s).")
+    count, data = built
+    bar.progress(1.0, text=f"Fichier prêt : {fmt.count(count)} licence(s).")
     st.session_state.setdefault(PREPARED, {})[kind] = (filters, data)
     return True
 
 
-def downloads(actor: Actor, d: Dashboard) -> None:
+def downloads(actor: Actor, board: Dashboard) -> None:
     st.markdown("##### Exports")
-    described = filters_text(d.filters, actor)
+    described = filters_text(board.filters, actor)
     prepared: dict[str, tuple[DashboardFilters, bytes]] = st.session_state.get(PREPARED, {})
-    a, b, c = st.columns(3)
-    with a:
+    figures_column, xlsx_column, csv_column = st.columns(3)
+    with figures_column:
         st.download_button(
             "Chiffres du tableau de bord (.xlsx)", key="dash_figures_xlsx",
             icon=":material/download:", width="stretch", on_click="ignore",
-            data=lambda: analytics.dashboard_xlsx(d, described),
-            file_name=f"tableau-de-bord-{_stamp()}.xlsx", mime=XLSX_MIME,
+            data=lambda: tables.dashboard_xlsx(board, described),
+            file_name=f"tableau-de-bord-{fmt.file_stamp()}.xlsx", mime=fmt.MIME["xlsx"],
             help="Une feuille par figure, avec les filtres appliqués.",
         )
-    for col, kind, cap in ((b, "xlsx", XLSX_CAP), (c, "csv", CSV_CAP)):
-        with col:
+    for column, kind, cap in ((xlsx_column, "xlsx", XLSX_CAP), (csv_column, "csv", CSV_CAP)):
+        with column:
             ready = prepared.get(kind)
-            if ready is not None and ready[0] == d.filters:
+            if ready is not None and ready[0] == board.filters:
                 st.download_button(
                     f"Télécharger la liste (.{kind})", key=f"dash_list_{kind}_download",
                     icon=":material/download:", type="primary", width="stretch",
-                    data=ready[1], file_name=f"licences-{_stamp()}.{kind}",
-                    mime=XLSX_MIME if kind == "xlsx" else "text/csv", on_click="ignore",
+                    data=ready[1], file_name=f"licences-{fmt.file_stamp()}.{kind}",
+                    mime=fmt.MIME[kind], on_click="ignore",
                 )
                 continue
-            too_many = d.total > cap
+            too_many = board.total > cap
             if st.button(
                 f"Préparer la liste des licences (.{kind})", key=f"dash_list_{kind}",
-                icon=":material/list_alt:", width="stretch", disabled=not d.total,
-                help=(f"Les {count(min(d.total, cap))} licences des chiffres"
-                      + (f" les plus récentes (plus de {count(cap)} : "
+                icon=":material/list_alt:", width="stretch", disabled=not board.total,
+                help=(f"Les {fmt.count(min(board.total, cap))} licences des chiffres"
+                      + (f" les plus récentes (plus de {fmt.count(cap)} : "
                          + ("utilisez le CSV)." if kind == "xlsx" else "affinez les filtres).")
                          if too_many else ", les plus récentes d'abord.")
                       + (" Séparateur « ; », virgule décimale." if kind == "csv" else "")),
-            ) and _prepare(actor, d.filters, kind):
+            ) and _prepare(actor, board.filters, kind):
                 st.rerun()
-    if d.total > XLSX_CAP:
-        st.caption(f"La liste Excel s'arrête aux {count(XLSX_CAP)} licences les plus récentes ; "
-                   f"le CSV en contient jusqu'à {count(CSV_CAP)}.")
+    if board.total > XLSX_CAP:
+        st.caption(f"La liste Excel s'arrête aux {fmt.count(XLSX_CAP)} licences les plus "
+                   f"récentes ; le CSV en contient jusqu'à {fmt.count(CSV_CAP)}.")

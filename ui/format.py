@@ -13,6 +13,12 @@ from core.lifecycle import STATUS_COLOURS, Status
 LOCAL_TZ = text.LOCAL_TZ
 LOCAL_TIME_LABEL = text.LOCAL_TIME_LABEL
 DASH = "—"
+# The downloads' file types, by file name extension.
+MIME = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv",
+    "pdf": "application/pdf",
+}
 
 
 def amount(value: Decimal | float | int | None, currency: str = "", places: int = 2) -> str:
@@ -59,10 +65,28 @@ def size(num_bytes: int) -> str:
     return text.fr_size(num_bytes)
 
 
+def hours(value: float | None, *, with_days: bool = True) -> str:
+    return DASH if value is None else text.fr_hours(value, with_days=with_days)
+
+
+def waiting(hours: int) -> str:
+    return text.fr_waiting(hours)
+
+
+def file_stamp() -> str:
+    return text.file_stamp()
+
+
 def badge(status: Status) -> str:
     """A coloured status badge (HTML, for st.markdown with unsafe_allow_html)."""
     colour = STATUS_COLOURS[status]
     return f'<span class="eld-badge" style="background:{colour}">{html_text(status.label)}</span>'
+
+
+def status_style(label: object) -> str:
+    """A status cell of a table (`Styler.map` on the status labels) in its badge's colour."""
+    colour = next((STATUS_COLOURS[s] for s in Status if s.label == label), None)
+    return f"background-color: {colour}; color: white; font-weight: 600" if colour else ""
 
 
 # Markdown's markers as character references: inert in HTML and in Markdown alike.

@@ -1,5 +1,9 @@
 """Calling one core service from a widget: French errors kept next to their fields, flash
-messages after the rerun, nothing re-validated here."""
+messages after the rerun, nothing re-validated here.
+
+The one way a screen shows a refusal: `call` keeps core's messages per form, `field_error` draws
+a field's message under its widget and `other_errors` the rest. A read that core refuses is shown
+by `read`."""
 
 from __future__ import annotations
 
@@ -41,9 +45,28 @@ def clear(form: str) -> None:
     st.session_state.pop(f"eld_errors_{form}", None)
 
 
-def call(form: str, fn: Callable[[], T], success: str | None = None, *, rerun: bool = True
-         ) -> T | None:
-    """Run one service call; on refusal keep its messages for the form and show them."""
+def generation(form: str) -> int:
+    """Part of the widget keys of `form`: it moves when `call(..., renew=True)` succeeds, so the
+    form comes back empty; a refusal keeps what was typed next to the messages."""
+    return int(st.session_state.get(f"eld_gen_{form}", 0))
+
+
+def form_key(form: str) -> str:
+    """The key of `form`'s `st.form` and the stem of its widgets' keys (see `generation`)."""
+    return f"{form}_{generation(form)}"
+
+
+def text_field(form: str, name: str, label: str, **kwargs: Any) -> str:
+    """The text input of field `name` of `form`, its refusal right under it."""
+    value = st.text_input(label, key=f"{form_key(form)}_{name}", **kwargs)
+    field_error(form, name)
+    return value
+
+
+def call(form: str, fn: Callable[[], T], success: str | None = None, *, rerun: bool = True,
+         renew: bool = False) -> T | None:
+    """Run one service call; on refusal keep its messages for the form and show them; on
+    success, with `renew`, empty the form (`generation`)."""
     try:
         result = fn()
     except ValidationFailed as exc:
@@ -54,6 +77,8 @@ def call(form: str, fn: Callable[[], T], success: str | None = None, *, rerun: b
         st.session_state[f"eld_errors_{form}"] = {"_": exc.message}
     else:
         clear(form)
+        if renew:
+            st.session_state[f"eld_gen_{form}"] = generation(form) + 1
         if success:
             flash(success)
         if rerun:
@@ -62,6 +87,15 @@ def call(form: str, fn: Callable[[], T], success: str | None = None, *, rerun: b
     if rerun:
         st.rerun()
     return None
+
+
+def read(fn: Callable[[], T]) -> T | None:
+    """A read through core; a refusal (licence gone, account disabled) is shown, not raised."""
+    try:
+        return fn()
+    except DomainError as exc:
+        st.error(exc.message, icon=":material/error:")
+        return None
 
 
 def flash(message: str, kind: str = "success", *, next_page: bool = False) -> None:
@@ -87,3 +121,11 @@ def show_flash() -> None:
             return  # a later run of the user's: the message is old news
     kind, message = item
     getattr(st, kind)(message, icon=":material/check_circle:" if kind == "success" else None)
+
+
+def upload_parts(upload: Any) -> tuple[str | None, bytes | None]:
+    """(name, bytes) of a `st.file_uploader` value, (None, None) when nothing was chosen: core
+    refuses a missing file itself, next to the form's other errors."""
+    if upload is None:
+        return None, None
+    return upload.name, upload.getvalue()

@@ -3,58 +3,61 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
 
 from core.config import PROJECT_ROOT, settings
-from core.lifecycle import ROLE_LABELS, Role
-from core.views import Actor
+from core.lifecycle import ROLE_LABELS, Role, Screen, can_open
+from core.records import Actor
 from ui import auth, notifications
 from ui import format as fmt
 from ui.help import HELP
 
 ASSETS = PROJECT_ROOT / "assets"
 LOGO = ASSETS / "logo.png"
-ALL_ROLES = frozenset(Role)
 ACCOUNT_GROUP = "Mon compte"
+LICENCES_GROUP = "Exportation › Licence et Documents"
+CIRCUIT_GROUP = "Circuit de la licence"
 
 
 @dataclass(frozen=True)
 class MenuEntry:
+    """A screen as the menu and its page show it; who opens it is `core.lifecycle`'s rule."""
+
+    screen: Screen
     path: str
-    label: str
-    roles: frozenset[str]
+    label: str  # the menu entry and the screen's title
     group: str
+    help_key: str | None = None
 
 
 MENU = (
-    MenuEntry("Home.py", "Écran principal", ALL_ROLES, ""),
-    MenuEntry("pages/1_Nouvelle_Licence.py", "Nouvelle Licence d'Exportation",
-              frozenset({Role.EXPORTER}), "Exportation › Licence et Documents"),
-    MenuEntry("pages/2_Gestion_des_Licences.py", "Gestion des Licences d'Exportation",
-              frozenset({Role.EXPORTER}), "Exportation › Licence et Documents"),
-    MenuEntry("pages/3_Consulter_des_Licences.py", "Consulter des Licences d'Exportation",
-              ALL_ROLES, "Exportation › Licence et Documents"),
-    MenuEntry("pages/4_Visa_MCE.py", "Visa MCE", frozenset({Role.MCE}), "Circuit de la licence"),
-    MenuEntry("pages/5_Imputation_Douaniere.py", "Imputation douanière",
-              frozenset({Role.CUSTOMS}), "Circuit de la licence"),
-    MenuEntry("pages/6_Rapatriement_et_Apurement.py", "Rapatriement et apurement",
-              frozenset({Role.BANK}), "Circuit de la licence"),
-    MenuEntry("pages/7_Tableau_de_bord.py", "Tableau de bord",
-              frozenset({Role.ANALYST, Role.MCE, Role.ADMIN}), "Analyse"),
-    MenuEntry("pages/8_Administration.py", "Administration", frozenset({Role.ADMIN}),
+    MenuEntry(Screen.HOME, "Home.py", "Écran principal", "", "home"),
+    MenuEntry(Screen.NEW_LICENCE, "pages/1_Nouvelle_Licence.py", "Nouvelle Licence d'Exportation",
+              LICENCES_GROUP, "new"),
+    MenuEntry(Screen.MANAGE, "pages/2_Gestion_des_Licences.py",
+              "Gestion des Licences d'Exportation", LICENCES_GROUP, "manage"),
+    MenuEntry(Screen.CONSULT, "pages/3_Consulter_des_Licences.py",
+              "Consulter des Licences d'Exportation", LICENCES_GROUP, "consult"),
+    MenuEntry(Screen.VISA, "pages/4_Visa_MCE.py", "Visa MCE", CIRCUIT_GROUP, "visa"),
+    MenuEntry(Screen.IMPUTATION, "pages/5_Imputation_Douaniere.py", "Imputation douanière",
+              CIRCUIT_GROUP, "imputation"),
+    MenuEntry(Screen.REPATRIATION, "pages/6_Rapatriement_et_Apurement.py",
+              "Rapatriement et apurement", CIRCUIT_GROUP, "repatriation"),
+    MenuEntry(Screen.DASHBOARD, "pages/7_Tableau_de_bord.py", "Tableau de bord", "Analyse"),
+    MenuEntry(Screen.ADMINISTRATION, "pages/8_Administration.py", "Administration",
               "Administration"),
-    MenuEntry("pages/9_Mon_mot_de_passe.py", "Changer mon mot de passe", ALL_ROLES,
+    MenuEntry(Screen.PASSWORD, "pages/9_Mon_mot_de_passe.py", "Changer mon mot de passe",
               ACCOUNT_GROUP),
 )
+ENTRIES = {entry.screen: entry for entry in MENU}
 
 
 def menu_for(role: str) -> list[MenuEntry]:
-    """The entries of `role` whose page exists (screens arrive issue by issue)."""
-    return [e for e in MENU if role in e.roles and (PROJECT_ROOT / e.path).exists()]
+    """The entries of `role` whose page exists."""
+    return [e for e in MENU if can_open(role, e.screen) and (PROJECT_ROOT / e.path).exists()]
 
 
 def _css() -> None:
@@ -95,9 +98,10 @@ def _sidebar(actor: Actor, authenticator: object) -> None:
             st.page_link(entry.path, label=entry.label + badge)
 
 
-def page(title: str, roles: Collection[str] | None = None, *, help_key: str | None = None
-         ) -> Actor:
+def page(screen: Screen) -> Actor:
     """Guard of every screen: the login form and nothing else until logged in and allowed."""
+    entry = ENTRIES[screen]
+    title = entry.label
     st.set_page_config(page_title=f"{title} · Export Licence Desk", page_icon=str(LOGO),
                        layout="wide", initial_sidebar_state="expanded")
     _css()
@@ -112,14 +116,14 @@ def page(title: str, roles: Collection[str] | None = None, *, help_key: str | No
             st.stop()
     assert actor is not None
     _sidebar(actor, authenticator)
-    if roles is not None and actor.role not in roles:
+    if not can_open(actor.role, screen):
         _banner(title)
         st.error("Cet écran n'est pas ouvert à votre profil.")
         st.page_link("Home.py", label="Retour à l'écran principal")
         st.stop()
     _banner(title)
-    if help_key:
-        help_panel(help_key)
+    if entry.help_key:
+        help_panel(entry.help_key)
     return actor
 
 

@@ -4,39 +4,23 @@ checklist and the guide's buttons. Every write is one core call through `ui.form
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import streamlit as st
 
-from core import services
-from core.errors import ValidationFailed
-from core.reference import FormOptions, form_options, search_tariffs
-from core.views import Actor, LicenceDetail
+from core import drafting
+from core.records import Actor, GoodsLineView, LicenceDetail
+from core.reference import search_tariffs
 from ui import format as fmt
-from ui.forms import call, clear, errors, field_error, flash, other_errors
+from ui.choices import form_options, select
+from ui.dialogs import Width, confirm_buttons, dialog_state, open_dialog, show_dialog
+from ui.forms import call, errors, field_error, flash, other_errors, upload_parts
+from ui.licence_view import DRAFT_PAGE, MANAGE_PAGE
 
-MANAGE_PAGE = "pages/2_Gestion_des_Licences.py"
-EDIT_PAGE = "pages/1_Nouvelle_Licence.py"
 DIALOG = "eld_dialog"
 _md = fmt.md_escape  # stored text drawn through Markdown: shown as typed, never a link or image
-
-
-@st.cache_resource(ttl=60, show_spinner=False)
-def options() -> FormOptions:
-    return form_options()
-
-
-def _select(label: str, choices: Mapping[str, str], current: str | None, key: str,
-            *, show_code: bool = True, **kwargs: Any) -> str | None:
-    codes = list(choices)
-    index = codes.index(current) if current in codes else None
-    return st.selectbox(
-        label, codes, index=index, key=key, placeholder="Sélectionnez…",
-        format_func=(lambda c: f"{c} – {choices[c]}") if show_code else (lambda c: choices[c]),
-        **kwargs,
-    )
 
 
 def as_seen(detail: LicenceDetail) -> LicenceDetail:
@@ -69,12 +53,13 @@ _SUBMIT_PENDING = "eld_submit_pending"
 Header = dict[str, str | None]
 
 
-def _stored(d: LicenceDetail) -> Header:
-    """The header of `d` as its fields show it."""
-    return {"recipient": d.recipient or "", "category": d.category,
-            "total_amount": str(d.total_amount).replace(".", ","), "currency": d.currency,
-            "customs_regime": d.customs_regime, "customs_office": d.customs_office,
-            "payment_terms": d.payment_terms, "incoterm": d.incoterm}
+def _stored(licence: LicenceDetail) -> Header:
+    """The header of `licence` as its fields show it."""
+    return {"recipient": licence.recipient or "", "category": licence.category,
+            "total_amount": str(licence.total_amount).replace(".", ","),
+            "currency": licence.currency, "customs_regime": licence.customs_regime,
+            "customs_office": licence.customs_office, "payment_terms": licence.payment_terms,
+            "incoterm": licence.incoterm}
 
 
 @dataclass(frozen=True)
@@ -144,35 +129,34 @@ def _header_fields(shown: Mapping[str, str | None], suffix: str, editable: bool)
     and its text dropped, so a *Sauvegarder* clicked right then saved the old value (seen in a
     real browser, about one click in twenty).
     """
-    opts = options()
-    off = not editable
-    quiet: dict[str, Any] = {"disabled": off, "on_change": "ignore"}
-    c1, c2 = st.columns(2)
-    with c1:
+    lists = form_options()
+    quiet: dict[str, Any] = {"disabled": not editable, "on_change": "ignore"}
+    left, right = st.columns(2)
+    with left:
         recipient = st.text_input("Destinataire (facultatif)", value=shown["recipient"] or "",
                                   max_chars=200, **quiet, key=f"h_recipient_{suffix}")
         field_error("header", "recipient")
-        category = _select("Catégorie de la Licence", opts.categories, shown["category"],
-                           f"h_category_{suffix}", **quiet)
+        category = select("Catégorie de la Licence", lists.categories, f"h_category_{suffix}",
+                          current=shown["category"], **quiet)
         field_error("header", "category")
         amount = st.text_input("Montant total", value=shown["total_amount"] or "",
                                placeholder="ex. 12500,50", **quiet, key=f"h_amount_{suffix}")
         field_error("header", "total_amount")
-        currency = _select("Devise", opts.currencies, shown["currency"], f"h_currency_{suffix}",
-                           **quiet)
+        currency = select("Devise", lists.currencies, f"h_currency_{suffix}",
+                          current=shown["currency"], **quiet)
         field_error("header", "currency")
-    with c2:
-        regime = _select("Régime douanier", opts.regimes, shown["customs_regime"],
-                         f"h_regime_{suffix}", show_code=False, **quiet)
+    with right:
+        regime = select("Régime douanier", lists.regimes, f"h_regime_{suffix}",
+                        current=shown["customs_regime"], show_code=False, **quiet)
         field_error("header", "customs_regime")
-        office = _select("Bureau douanier", opts.offices, shown["customs_office"],
-                         f"h_office_{suffix}", **quiet)
+        office = select("Bureau douanier", lists.offices, f"h_office_{suffix}",
+                        current=shown["customs_office"], **quiet)
         field_error("header", "customs_office")
-        terms = _select("Modalité de paiement", opts.payment_terms, shown["payment_terms"],
-                        f"h_terms_{suffix}", show_code=False, **quiet)
+        terms = select("Modalité de paiement", lists.payment_terms, f"h_terms_{suffix}",
+                       current=shown["payment_terms"], show_code=False, **quiet)
         field_error("header", "payment_terms")
-        incoterm = _select("Incoterm", opts.incoterms, shown["incoterm"], f"h_incoterm_{suffix}",
-                           show_code=False, **quiet)
+        incoterm = select("Incoterm", lists.incoterms, f"h_incoterm_{suffix}",
+                          current=shown["incoterm"], show_code=False, **quiet)
         field_error("header", "incoterm")
     other_errors("header", set(HEADER_FIELDS))
     return {"recipient": recipient, "category": category, "total_amount": amount,
@@ -186,11 +170,11 @@ def new_licence_form(actor: Actor) -> None:
         values = _header_fields(_NEW, "new", True)
         saved = st.form_submit_button("Sauvegarder", type="primary")
     if saved:
-        created = call("header", lambda: services.create_licence(actor, values), rerun=False)
+        created = call("header", lambda: drafting.create_licence(actor, values), rerun=False)
         if created is not None:
             flash(f"Licence créée : n° d'enregistrement {created.registration_number}",
                   next_page=True)
-            st.switch_page(EDIT_PAGE, query_params={"id": str(created.id)})
+            st.switch_page(DRAFT_PAGE, query_params={"id": str(created.id)})
         st.rerun()
 
 
@@ -226,7 +210,7 @@ def header_section(actor: Actor, licence: LicenceDetail, editable: bool) -> Head
 
 def _save_header(actor: Actor, edit: HeaderEdit, success: str | None) -> bool:
     """One `update_header` with the values shown, checked against the fields' base version."""
-    result = call("header", lambda: services.update_header(
+    result = call("header", lambda: drafting.update_header(
         actor, edit.licence_id, edit.base.version, edit.values), success, rerun=False)
     key = _state_key(edit.licence_id)
     if result is not None:
@@ -247,154 +231,146 @@ def _save_header(actor: Actor, edit: HeaderEdit, success: str | None) -> bool:
     return False
 
 
-def _mine(d: LicenceDetail, change: Callable[[], LicenceDetail]) -> Callable[[], LicenceDetail]:
+def _mine(detail: LicenceDetail, change: Callable[[], LicenceDetail]
+          ) -> Callable[[], LicenceDetail]:
     """A section change made from this screen with the version it showed: the header fields,
     untouched by it, follow the new version (a change by someone else still conflicts)."""
     def run() -> LicenceDetail:
         result = change()
-        key = _state_key(d.id)
+        key = _state_key(detail.id)
         base: _Base | None = st.session_state.get(key)
-        if base is not None and base.version == d.version:
+        if base is not None and base.version == detail.version:
             st.session_state[key] = replace(base, version=result.version)
         return result
     return run
 
 
 # ---------------------------------------------------------------- sections
-def _open(name: str) -> None:
-    st.session_state[DIALOG] = name
+def _add_button(kind: str, editable: bool) -> None:
+    """*Ajouter* of a section: opens its dialog (`kind`), without the refusals of the last one."""
+    st.button("Ajouter", key=f"{kind}_open", on_click=open_dialog, args=(DIALOG, kind),
+              kwargs={"forms": (kind,)}, disabled=not editable)
 
 
-def _close() -> None:
-    st.session_state.pop(DIALOG, None)
-    for form in ("invoice", "document", "goods"):
-        clear(form)
-
-
-def _file(upload: Any, message: str) -> tuple[str, bytes]:
-    """(name, bytes) of the chosen file, or the French refusal of a dialog sent without one."""
-    if upload is None:
-        raise ValidationFailed({"file": message})
-    return upload.name, upload.getvalue()
-
-
-def _dialog_footer(form: str, prefix: str, save: Callable[[], Any], success: str, *,
-                   confirm_key: str | None = None, confirm_label: str = "Ajouter",
-                   on_saved: Callable[[], None] | None = None) -> None:
-    """*Ajouter* (one core call; the dialog closes on success, keeps its errors otherwise) and
-    *Fermer*."""
-    a, b = st.columns(2)
-    if a.button(confirm_label, type="primary", key=confirm_key or f"{prefix}_add"):
-        if call(form, save, success, rerun=False) is not None:
-            _close()
-            if on_saved:
-                on_saved()
-        st.rerun()
-    if b.button("Fermer", key=f"{prefix}_close"):
-        _close()
-        st.rerun()
-
-
-def _bin(key: str, label: str, disabled: bool, action: Callable[[], Any], form: str) -> None:
-    if st.button("", icon=":material/delete:", key=key, help=f"Retirer {label}",
-                 disabled=disabled):
-        call(form, action, f"{label[0].upper()}{label[1:]} retiré(e).")
-
-
-def countries_section(actor: Actor, d: LicenceDetail, editable: bool) -> None:
-    st.markdown("#### Pays de destination")
-    opts = options()
-    c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
-    with c1:
-        country = _select("Pays", {k: v for k, v in opts.destinations.items()
-                                   if k not in {c.code for c in d.countries}},
-                          None, "country_pick", show_code=False, disabled=not editable)
-    with c2:
-        if st.button("Ajouter", key="country_add", disabled=not editable):
-            add = _mine(d, lambda: services.add_country(actor, d.id, d.version, country or ""))
-            call("country", add, "Pays de destination ajouté.")
-    field_error("country", "country", "_", "_conflict")
-    if not d.countries:
-        st.caption("Au moins un pays de destination doit être renseigné.")
-    for c in d.countries:
-        a, b = st.columns([6, 1], vertical_alignment="center")
-        a.markdown(f"{_md(c.name)} ({_md(c.code)})")
-        with b:
-            _bin(f"country_del_{c.id}", f"le pays {c.name}", not editable,
-                 _mine(d, lambda c=c: services.remove_country(actor, d.id, d.version, c.id)),
-                 "country")
-
-
-def invoices_section(actor: Actor, d: LicenceDetail, editable: bool) -> None:
-    head, button = st.columns([3, 1], vertical_alignment="bottom")
-    head.markdown("#### Factures")
+def _section_head(title: str, kind: str, editable: bool, widths: list[int]) -> None:
+    """A section's title, its *Ajouter*, and the refusal of its last removal."""
+    head, button = st.columns(widths, vertical_alignment="bottom")
+    head.markdown(f"#### {title}")
     with button:
-        st.button("Ajouter", key="invoice_open", on_click=_open, args=("invoice",),
-                  disabled=not editable)
-    field_error("invoice_list", "_", "_conflict")
-    if not d.invoices:
+        _add_button(kind, editable)
+    field_error(f"{kind}_list", "_", "_conflict")
+
+
+class _Listed(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+Item = TypeVar("Item", bound=_Listed)
+
+
+def _items(detail: LicenceDetail, kind: str, items: Sequence[Item], widths: list[int],
+           cells: Callable[[Item], list[str]], what: Callable[[Item], str],
+           remove: Callable[[int], LicenceDetail], editable: bool, *, form: str = "") -> None:
+    """The lines of a section: each one's cells, then the bin that removes it (one core call,
+    its refusal shown by the section: `form`, by default `<kind>_list`)."""
+    for item in items:
+        *columns, last = st.columns(widths, vertical_alignment="center")
+        for column, cell in zip(columns, cells(item), strict=True):
+            column.markdown(cell)
+        label = what(item)
+        with last:
+            if st.button("", icon=":material/delete:", key=f"{kind}_del_{item.id}",
+                         help=f"Retirer {label}", disabled=not editable):
+                call(form or f"{kind}_list",
+                     _mine(detail, lambda item_id=item.id: remove(item_id)),
+                     f"{label[0].upper()}{label[1:]} retiré(e).")
+
+
+def _file_cell(name: str, size: int) -> str:
+    return f":material/picture_as_pdf: {_md(name)} ({fmt.size(size)})"
+
+
+def _dialog(kind: str, title: str, body: Callable[[], None], width: Width = "small") -> None:
+    if dialog_state(DIALOG, kind) is not None:
+        show_dialog(title, DIALOG, body, width=width)
+
+
+def _add_buttons(form: str, prefix: str, save: Callable[[], object], success: str, *,
+                 on_saved: Callable[[], None] | None = None) -> None:
+    confirm_buttons(DIALOG, form, save, success, label="Ajouter", key=f"{prefix}_add",
+                    close_key=f"{prefix}_close", on_saved=on_saved)
+
+
+def countries_section(actor: Actor, detail: LicenceDetail, editable: bool) -> None:
+    st.markdown("#### Pays de destination")
+    chosen = {c.code for c in detail.countries}
+    pick, add = st.columns([4, 1], vertical_alignment="bottom")
+    with pick:
+        country = select("Pays", {code: name for code, name in form_options().destinations.items()
+                                  if code not in chosen},
+                         "country_pick", show_code=False, disabled=not editable)
+    with add:
+        if st.button("Ajouter", key="country_add", disabled=not editable):
+            call("country", _mine(detail, lambda: drafting.add_country(
+                actor, detail.id, detail.version, country or "")), "Pays de destination ajouté.")
+    field_error("country", "country", "_", "_conflict")
+    if not detail.countries:
+        st.caption("Au moins un pays de destination doit être renseigné.")
+    _items(detail, "country", detail.countries, [6, 1],
+           lambda c: [f"{_md(c.name)} ({_md(c.code)})"], lambda c: f"le pays {c.name}",
+           lambda item_id: drafting.remove_country(actor, detail.id, detail.version, item_id),
+           editable, form="country")
+
+
+def invoices_section(actor: Actor, detail: LicenceDetail, editable: bool) -> None:
+    _section_head("Factures", "invoice", editable, [3, 1])
+    if not detail.invoices:
         st.caption("Au moins une facture doit être ajoutée.")
-    for inv in d.invoices:
-        a, b, c, e = st.columns([3, 2, 4, 1], vertical_alignment="center")
-        a.markdown(f"**{fmt.amount(inv.amount, d.currency)}**")
-        b.markdown(fmt.date(inv.invoice_date))
-        c.markdown(f":material/picture_as_pdf: {_md(inv.file.file_name)} "
-                   f"({fmt.size(inv.file.size)})")
-        with e:
-            _bin(f"invoice_del_{inv.id}", "la facture", not editable,
-                 _mine(d, lambda i=inv: services.remove_invoice(actor, d.id, d.version, i.id)),
-                 "invoice_list")
-    if d.invoices:
-        st.caption(f"Total des factures : {fmt.amount(d.invoices_total, d.currency)}")
-    if st.session_state.get(DIALOG) == "invoice":
-        invoice_dialog(actor, d)
+    _items(detail, "invoice", detail.invoices, [3, 2, 4, 1],
+           lambda i: [f"**{fmt.amount(i.amount, detail.currency)}**", fmt.date(i.invoice_date),
+                      _file_cell(i.file.file_name, i.file.size)],
+           lambda _: "la facture",
+           lambda item_id: drafting.remove_invoice(actor, detail.id, detail.version, item_id),
+           editable)
+    if detail.invoices:
+        st.caption(f"Total des factures : {fmt.amount(detail.invoices_total, detail.currency)}")
+    _dialog("invoice", "Ajouter une facture", lambda: _invoice_body(actor, detail))
 
 
-@st.dialog("Ajouter une facture", on_dismiss=_close)
-def invoice_dialog(actor: Actor, d: LicenceDetail) -> None:
+def _invoice_body(actor: Actor, detail: LicenceDetail) -> None:
     amount = st.text_input("Montant", placeholder="ex. 12500,50", key="inv_amount")
     field_error("invoice", "amount")
     day = st.date_input("Date", value=None, format="DD/MM/YYYY", key="inv_date",
                         max_value=dt.date.today())
     field_error("invoice", "invoice_date")
-    st.text_input("Devise", value=d.currency, disabled=True, key="inv_currency")
+    st.text_input("Devise", value=detail.currency, disabled=True, key="inv_currency")
     upload = st.file_uploader("Sélectionner", type=["pdf"], key="inv_file",
                               help="Facture scannée, PDF de 3 Mo au plus.")
     field_error("invoice", "file")
     other_errors("invoice", {"amount", "invoice_date", "file"})
-    _dialog_footer("invoice", "inv", _mine(d, lambda: services.add_invoice(
-        actor, d.id, d.version, amount, day, *_file(upload, "Joignez la facture scannée (PDF)."))),
+    _add_buttons("invoice", "inv", _mine(detail, lambda: drafting.add_invoice(
+        actor, detail.id, detail.version, amount, day, *upload_parts(upload))),
         "Facture ajoutée.")
 
 
-def documents_section(actor: Actor, d: LicenceDetail, editable: bool) -> None:
-    head, button = st.columns([9, 1], vertical_alignment="bottom")
-    head.markdown("#### Documents")
-    with button:
-        st.button("Ajouter", key="document_open", on_click=_open, args=("document",),
-                  disabled=not editable)
-    field_error("document_list", "_", "_conflict")
-    if not d.documents:
+def documents_section(actor: Actor, detail: LicenceDetail, editable: bool) -> None:
+    _section_head("Documents", "document", editable, [9, 1])
+    if not detail.documents:
         st.caption("Facultatif : tout document qui appuie la demande (PDF, 3 Mo au plus).")
-    for doc in d.documents:
-        a, b, c, e = st.columns([3, 3, 3, 1], vertical_alignment="center")
-        a.markdown(f"**{_md(doc.doc_type_label)}**")
-        b.markdown(f"{_md(doc.description)} — {fmt.date(doc.doc_date)}")
-        c.markdown(f":material/picture_as_pdf: {_md(doc.file.file_name)} "
-                   f"({fmt.size(doc.file.size)})")
-        with e:
-            _bin(f"document_del_{doc.id}", "le document", not editable,
-                 _mine(d, lambda x=doc: services.remove_document(actor, d.id, d.version, x.id)),
-                 "document_list")
-    if st.session_state.get(DIALOG) == "document":
-        document_dialog(actor, d)
+    _items(detail, "document", detail.documents, [3, 3, 3, 1],
+           lambda doc: [f"**{_md(doc.doc_type_label)}**",
+                        f"{_md(doc.description)} — {fmt.date(doc.doc_date)}",
+                        _file_cell(doc.file.file_name, doc.file.size)],
+           lambda _: "le document",
+           lambda item_id: drafting.remove_document(actor, detail.id, detail.version, item_id),
+           editable)
+    _dialog("document", "Ajouter un document", lambda: _document_body(actor, detail))
 
 
-@st.dialog("Ajouter un document", on_dismiss=_close)
-def document_dialog(actor: Actor, d: LicenceDetail) -> None:
-    opts = options()
-    doc_type = _select("Type du document", opts.document_types, None, "doc_type",
-                       show_code=False)
+def _document_body(actor: Actor, detail: LicenceDetail) -> None:
+    doc_type = select("Type du document", form_options().document_types, "doc_type",
+                      show_code=False)
     field_error("document", "doc_type")
     description = st.text_input("Description", max_chars=300, key="doc_description")
     field_error("document", "description")
@@ -405,55 +381,48 @@ def document_dialog(actor: Actor, d: LicenceDetail) -> None:
                               help="PDF de 3 Mo au plus.")
     field_error("document", "file")
     other_errors("document", {"doc_type", "description", "doc_date", "file"})
-    _dialog_footer("document", "doc", _mine(d, lambda: services.add_document(
-        actor, d.id, d.version, doc_type or "", description, day,
-        *_file(upload, "Joignez le document (PDF)."))), "Document ajouté.")
+    _add_buttons("document", "doc", _mine(detail, lambda: drafting.add_document(
+        actor, detail.id, detail.version, doc_type or "", description, day,
+        *upload_parts(upload))), "Document ajouté.")
 
 
-def goods_section(actor: Actor, d: LicenceDetail, editable: bool) -> None:
-    head, button = st.columns([9, 1], vertical_alignment="bottom")
-    head.markdown("#### Marchandises")
-    with button:
-        st.button("Ajouter", key="goods_open", on_click=_open, args=("goods",),
-                  disabled=not editable)
-    field_error("goods_list", "_", "_conflict")
-    if not d.goods:
+def goods_section(actor: Actor, detail: LicenceDetail, editable: bool) -> None:
+    _section_head("Marchandises", "goods", editable, [9, 1])
+    if not detail.goods:
         st.caption("Au moins une marchandise est requise.")
-    for g in d.goods:
-        a, b, c, e = st.columns([4, 3, 3, 1], vertical_alignment="center")
-        a.markdown(f"**{g.line_no}. {_md(g.designation)}**  \n"
-                   f"Origine : {_md(g.origin_country_name)}")
-        b.markdown(f"`{g.tariff_code}`  \n{_md(g.tariff_description[:70])}")
-        units = (f"  \n{fmt.quantity(g.supplementary_units)} {_md(g.supplementary_unit_name or '')}"
-                 if g.supplementary_units is not None else "")
-        c.markdown(f"Qté {fmt.quantity(g.quantity)} · {fmt.quantity(g.net_weight)} kg{units}")
-        with e:
-            _bin(f"goods_del_{g.id}", "la marchandise", not editable,
-                 _mine(d, lambda x=g: services.remove_goods_line(actor, d.id, d.version, x.id)),
-                 "goods_list")
-    if st.session_state.get(DIALOG) == "goods":
-        goods_dialog(actor, d)
+    _items(detail, "goods", detail.goods, [4, 3, 3, 1], _goods_cells, lambda _: "la marchandise",
+           lambda item_id: drafting.remove_goods_line(actor, detail.id, detail.version, item_id),
+           editable)
+    _dialog("goods", "Ajouter une marchandise", lambda: _goods_body(actor, detail), "large")
 
 
-@st.dialog("Ajouter une marchandise", width="large", on_dismiss=_close)
-def goods_dialog(actor: Actor, d: LicenceDetail) -> None:
-    opts = options()
+def _goods_cells(line: GoodsLineView) -> list[str]:
+    units = (f"  \n{fmt.quantity(line.supplementary_units)} "
+             f"{_md(line.supplementary_unit_name or '')}"
+             if line.supplementary_units is not None else "")
+    return [f"**{line.line_no}. {_md(line.designation)}**  \n"
+            f"Origine : {_md(line.origin_country_name)}",
+            f"`{line.tariff_code}`  \n{_md(line.tariff_description[:70])}",
+            f"Qté {fmt.quantity(line.quantity)} · {fmt.quantity(line.net_weight)} kg{units}"]
+
+
+def _goods_body(actor: Actor, detail: LicenceDetail) -> None:
     designation = st.text_input("Désignation commerciale", max_chars=300, key="g_designation")
     field_error("goods", "designation")
-    origin = _select("Pays d'origine de la marchandise", opts.countries, "MA", "g_origin",
-                     show_code=False)
+    origin = select("Pays d'origine de la marchandise", form_options().countries, "g_origin",
+                    current="MA", show_code=False)
     field_error("goods", "origin_country")
-    c1, c2, c3 = st.columns(3)
-    quantity = c1.text_input("Quantité", key="g_quantity")
-    weight = c2.text_input("Poids net (kg)", key="g_weight")
-    units = c3.text_input("Unités complémentaires", key="g_units")
+    quantity_column, weight_column, units_column = st.columns(3)
+    quantity = quantity_column.text_input("Quantité", key="g_quantity")
+    weight = weight_column.text_input("Poids net (kg)", key="g_weight")
+    units = units_column.text_input("Unités complémentaires", key="g_units")
     field_error("goods", "quantity", "net_weight", "supplementary_units")
     tariff_picker()
     field_error("goods", "tariff_code")
     other_errors("goods", {"designation", "origin_country", "quantity", "net_weight",
                            "supplementary_units", "tariff_code"})
-    _dialog_footer("goods", "g", _mine(d, lambda: services.add_goods_line(
-        actor, d.id, d.version, designation=designation, origin_country=origin or "",
+    _add_buttons("goods", "g", _mine(detail, lambda: drafting.add_goods_line(
+        actor, detail.id, detail.version, designation=designation, origin_country=origin or "",
         quantity=quantity, net_weight=weight, supplementary_units=units or None,
         tariff_code=st.session_state.get("g_tariff", ""))), "Marchandise ajoutée.",
         on_saved=lambda: st.session_state.pop("g_tariff", None))
@@ -463,11 +432,11 @@ def tariff_picker() -> None:
     """The guide's magnifying glass: search by code prefix or words, pick a row, *Choisir*."""
     chosen = st.session_state.get("g_tariff")
     label = st.session_state.get("g_tariff_label", "")
-    a, b = st.columns([5, 1], vertical_alignment="bottom")
-    a.text_input("Nomenclature douanière", value=f"{chosen} – {label}" if chosen else "",
-                 disabled=True, key=f"g_tariff_shown_{chosen}")
-    if b.button("", icon=":material/search:", key="g_search_toggle",
-                help="Rechercher dans la nomenclature"):
+    shown, toggle = st.columns([5, 1], vertical_alignment="bottom")
+    shown.text_input("Nomenclature douanière", value=f"{chosen} – {label}" if chosen else "",
+                     disabled=True, key=f"g_tariff_shown_{chosen}")
+    if toggle.button("", icon=":material/search:", key="g_search_toggle",
+                     help="Rechercher dans la nomenclature"):
         st.session_state["g_search_open"] = not st.session_state.get("g_search_open", False)
     if not st.session_state.get("g_search_open"):
         return
@@ -491,43 +460,43 @@ def tariff_picker() -> None:
 
 
 # ---------------------------------------------------------------- checklist and buttons
-def checklist(d: LicenceDetail) -> None:
+def checklist(detail: LicenceDetail) -> None:
     st.markdown("#### Vérification avant soumission")
-    if d.missing:
-        for item in d.missing:
+    if detail.missing:
+        for item in detail.missing:
             st.markdown(f'<div class="eld-missing">☐ {fmt.html_text(item)}</div>',
                         unsafe_allow_html=True)
     else:
         st.markdown("☑ Pays de destination, factures et marchandises renseignés : la licence "
                     "peut être soumise pour visa.")
-    for warning in d.warnings:
+    for warning in detail.warnings:
         st.warning(_md(warning), icon=":material/error:")
 
 
-def action_bar(actor: Actor, d: LicenceDetail, editable: bool, header: HeaderEdit) -> None:
+def action_bar(actor: Actor, detail: LicenceDetail, editable: bool, header: HeaderEdit) -> None:
     """The guide's buttons. *Sauvegarder* saves the header as shown (the sections are saved by
     their own dialogs) and says so only once core has accepted it."""
-    cols = st.columns(5)
-    if cols[0].button("Soumettre pour visa", type="primary", key="submit",
-                      disabled=not editable or bool(d.missing)):
+    submit, cancel, save, close, back = st.columns(5)
+    if submit.button("Soumettre pour visa", type="primary", key="submit",
+                     disabled=not editable or bool(detail.missing)):
         if header.pending:  # known only in this run: header edits do not rerun the page
             st.session_state[_SUBMIT_PENDING] = True
             st.rerun()
-        call("actions", lambda: services.submit_for_visa(actor, d.id, d.version),
-             f"Licence {d.registration_number} soumise pour visa MCE.")
-    if cols[1].button("Annuler", key="cancel_open", disabled=not editable):
-        _open("cancel")
+        call("actions", lambda: drafting.submit_for_visa(actor, detail.id, detail.version),
+             f"Licence {detail.registration_number} soumise pour visa MCE.")
+    if cancel.button("Annuler", key="cancel_open", disabled=not editable):
+        open_dialog(DIALOG, "cancel", forms=("cancel",))
         st.rerun()
-    if cols[2].button("Sauvegarder", key="save_all", disabled=not editable):
+    if save.button("Sauvegarder", key="save_all", disabled=not editable):
         if _save_header(actor, header, None):
-            flash(f"Licence {d.registration_number} sauvegardée : vous pourrez y revenir "
+            flash(f"Licence {detail.registration_number} sauvegardée : vous pourrez y revenir "
                   "depuis la Gestion des Licences d'Exportation.", next_page=True)
             st.switch_page(MANAGE_PAGE)
         st.session_state[_SAVE_ALL_REFUSED] = True
         st.rerun()
-    if cols[3].button("Fermer", key="close"):
+    if close.button("Fermer", key="close"):
         st.switch_page(MANAGE_PAGE)
-    if cols[4].button("Retour", key="back"):
+    if back.button("Retour", key="back"):
         st.switch_page(MANAGE_PAGE)
     if st.session_state.pop(_SAVE_ALL_REFUSED, False) and errors("header"):
         st.error("Rien n'a été sauvegardé : voyez le message dans « Données de la licence » "
@@ -538,15 +507,13 @@ def action_bar(actor: Actor, d: LicenceDetail, editable: bool, header: HeaderEdi
     elif header.pending:
         st.caption("L'en-tête a des modifications non sauvegardées.")
     field_error("actions", "submit", "_", "_conflict", "reason")
-    if st.session_state.get(DIALOG) == "cancel":
-        cancel_dialog(actor, d)
+    _dialog("cancel", "Annuler la licence", lambda: _cancel_body(actor, detail))
 
 
-@st.dialog("Annuler la licence", on_dismiss=_close)
-def cancel_dialog(actor: Actor, d: LicenceDetail) -> None:
-    st.markdown(f"Licence **{_md(d.registration_number)}** — l'annulation est définitive.")
+def _cancel_body(actor: Actor, detail: LicenceDetail) -> None:
+    st.markdown(f"Licence **{_md(detail.registration_number)}** — l'annulation est définitive.")
     reason = st.text_area("Motif de l'annulation", max_chars=1000, key="cancel_reason")
     field_error("cancel", "reason", "_", "_conflict")
-    _dialog_footer("cancel", "cancel", lambda: services.cancel_licence(
-        actor, d.id, d.version, reason), f"Licence {d.registration_number} annulée.",
-        confirm_key="cancel_confirm", confirm_label="Confirmer l'annulation")
+    confirm_buttons(DIALOG, "cancel", lambda: drafting.cancel_licence(
+        actor, detail.id, detail.version, reason), f"Licence {detail.registration_number} annulée.",
+        label="Confirmer l'annulation", key="cancel_confirm", close_key="cancel_close")

@@ -1,24 +1,19 @@
-"""Read-only views of one licence: the history dialog (with its Excel export) and the detail
-(every header field, every section, the visa, imputations with the remaining quantities,
-repatriations, attached PDFs).
-
-Dialogs open from a session-state flag and close by clearing it (STYLE.md): the flag is a dict
-`{"kind": ..., "id": ..., "number": ..., "version": ...}` under a key of the page.
-"""
+"""Read-only views of one licence: its heading, the history dialog (with its Excel export) and
+the detail (every header field, every section, the visa, imputations with the remaining
+quantities, repatriations, attached PDFs), and the way to the draft screen."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Literal
 
 import pandas as pd
 import streamlit as st
 
-from core import exports, services
+from core import reading
 from core.config import PROJECT_ROOT
-from core.errors import DomainError
+from core.exports import pdf, tables
 from core.lifecycle import Status
-from core.views import (
+from core.records import (
     Actor,
     FileView,
     ImputationView,
@@ -28,41 +23,14 @@ from core.views import (
     RevisionComparison,
 )
 from ui import format as fmt
+from ui.dialogs import close_button, dialog_state, open_dialog, show_dialog
+from ui.forms import read
 
-T = TypeVar("T")
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-# ------------------------------------------------------------------ dialog flags
-def open_dialog(state_key: str, kind: str, row: LicenceRow | LicenceDetail) -> None:
-    st.session_state[state_key] = {
-        "kind": kind, "id": row.id, "number": row.registration_number, "version": row.version,
-    }
-
-
-def dialog_state(state_key: str, kind: str) -> dict[str, Any] | None:
-    found = st.session_state.get(state_key)
-    return found if isinstance(found, dict) and found.get("kind") == kind else None
-
-
-def close_dialog(state_key: str) -> None:
-    st.session_state.pop(state_key, None)
-
-
-def show_dialog(title: str, state_key: str, body: Callable[[], None], *, large: bool = True
-                ) -> None:
-    """Draw `body` in a dialog; closing it with × or Échap clears the flag."""
-
-    def dismissed() -> None:
-        close_dialog(state_key)
-
-    st.dialog(title, width="large" if large else "medium", on_dismiss=dismissed)(body)()
+DRAFT_PAGE = "pages/1_Nouvelle_Licence.py"
+MANAGE_PAGE = "pages/2_Gestion_des_Licences.py"
 
 
 # ------------------------------------------------------------------ the draft screen
-DRAFT_PAGE = "pages/1_Nouvelle_Licence.py"
-
-
 def draft_page_ready() -> bool:
     """The draft screen is another issue's work: link to it only once it exists."""
     return (PROJECT_ROOT / DRAFT_PAGE).exists()
@@ -75,32 +43,32 @@ def open_draft(licence_id: int) -> None:
     st.rerun()
 
 
-def read(fn: Callable[[], T]) -> T | None:
-    """A read through core; a refusal (licence gone, account disabled) is shown, not raised."""
-    try:
-        return fn()
-    except DomainError as exc:
-        st.error(exc.message, icon=":material/error:")
-        return None
-
-
 # ------------------------------------------------------------------ history
 def _status_change(before: Status | None, after: Status) -> str:
     return f"{before.label} → {after.label}" if before else after.label
 
 
-def history_dialog(actor: Actor, state_key: str) -> None:
+def history_button(licence: LicenceRow | LicenceDetail, flag: str, key: str, *,
+                   width: Literal["content", "stretch"] = "content") -> None:
+    """*Historique*: opens `history_dialog` under `flag`. (Not an `on_click`: its arguments
+    would be the licence chosen in the previous run.)"""
+    if st.button("Historique", icon=":material/history:", key=key, width=width):
+        open_dialog(flag, "history", licence)
+        st.rerun()
+
+
+def history_dialog(actor: Actor, flag: str) -> None:
     """*Historique* (guide IV.1, figure 15) with *Exporter* (IV.2) when the flag is set."""
-    info = dialog_state(state_key, "history")
+    info = dialog_state(flag, "history")
     if info is None:
         return
 
     def body() -> None:
-        rows = read(lambda: services.history(actor, info["id"]))
+        rows = read(lambda: reading.history(actor, info["id"]))
         if rows is not None:
             _table({
                 fmt.with_local_time("Date"): [fmt.datetime(r.occurred_at) for r in rows],
-                "Utilisateur": [f"{r.username} — {exports.role_label(r.role)}" for r in rows],
+                "Utilisateur": [f"{r.username} — {tables.role_label(r.role)}" for r in rows],
                 "Action": [r.action_label for r in rows],
                 "Statut avant → après": [_status_change(r.status_before, r.status_after)
                                          for r in rows],
@@ -108,25 +76,31 @@ def history_dialog(actor: Actor, state_key: str) -> None:
                 "Motif": [r.details or "" for r in rows],
             })
             st.caption(f"{len(rows)} opération(s).")
-        left, _, right = st.columns([1, 3, 1])
-        with left:
+        export, _, close = st.columns([1, 3, 1])
+        with export:
             if rows:
                 st.download_button(
-                    "Exporter", icon=":material/download:", key=f"{state_key}_history_export",
+                    "Exporter", icon=":material/download:", key=f"{flag}_history_export",
                     type="primary", width="stretch",
-                    data=lambda: exports.history_xlsx(info["number"], rows or []),
-                    file_name=f"historique-{info['number']}.xlsx", mime=XLSX_MIME,
+                    data=lambda: tables.history_xlsx(info["number"], rows or []),
+                    file_name=f"historique-{info['number']}.xlsx", mime=fmt.MIME["xlsx"],
                     on_click="ignore",
                 )
-        with right:
-            if st.button("Fermer", key=f"{state_key}_history_close", width="stretch"):
-                close_dialog(state_key)
-                st.rerun()
+        with close:
+            close_button(flag, f"{flag}_history_close", width="stretch")
 
-    show_dialog(f"Historique de la licence {info['number']}", state_key, body)
+    show_dialog(f"Historique de la licence {info['number']}", flag, body)
 
 
 # ------------------------------------------------------------------ detail
+def heading(licence: LicenceRow | LicenceDetail, after: str = "") -> None:
+    """The registration number, the status badge, then `after` (as plain text)."""
+    st.markdown(f"<span class='eld-number'>{_escape(licence.registration_number)}</span>"
+                f"&nbsp;&nbsp;{fmt.badge(licence.status)}"
+                + (f"&nbsp;&nbsp;{fmt.html_text(after)}" if after else ""),
+                unsafe_allow_html=True)
+
+
 def _section(title: str) -> None:
     st.markdown(
         "<div style='border-left:4px solid #0b4f8a;background:#eef3f8;color:#0b4f8a;"
@@ -163,161 +137,164 @@ def _table(data: dict[str, list[Any]]) -> None:
     st.table(text_frame(data), hide_index=True, border="horizontal")
 
 
+def _listing(title: str, data: dict[str, list[Any]], empty: str, *notes: str) -> bool:
+    """A section of the detail: its rows as a table and the `notes` under it, or `empty`.
+    True when it has rows."""
+    _section(title)
+    if not any(data.values()):
+        st.caption(empty)
+        return False
+    _table(data)
+    for note in notes:
+        st.caption(note)
+    return True
+
+
 def _files(actor: Actor, licence_id: int, files: list[FileView], key: str) -> None:
     """The attached PDFs, read from the database only when the user clicks."""
     with st.container(horizontal=True):
-        for index, f in enumerate(files):
+        for index, file in enumerate(files):
             st.download_button(
-                f.file_name, key=f"{key}_{index}", icon=":material/attach_file:",
-                mime="application/pdf", file_name=f.file_name, on_click="ignore",
-                data=lambda fid=f.id: services.file_content(actor, licence_id, fid)[1],
+                file.file_name, key=f"{key}_{index}", icon=":material/attach_file:",
+                mime=fmt.MIME["pdf"], file_name=file.file_name, on_click="ignore",
+                data=lambda fid=file.id: reading.file_content(actor, licence_id, fid)[1],
             )
 
 
-def render_detail(actor: Actor, d: LicenceDetail) -> None:
+def render_detail(actor: Actor, detail: LicenceDetail) -> None:
     """Every field and every section of a licence, read-only (guide V.1, figure 23)."""
-    st.markdown(
-        f"<span class='eld-number'>{_escape(d.registration_number)}</span>&nbsp;&nbsp;"
-        f"{fmt.badge(d.status)}", unsafe_allow_html=True,
-    )
-    revision_comparison(actor, d, f"detail_{d.id}")
+    heading(detail)
+    revision_comparison(actor, detail, f"detail_{detail.id}")
+    currency = detail.currency
     _section("Données de la licence")
     _pairs([
-        ("Exportateur", f"{d.company_name} (ICE {d.company_ice})"),
-        ("Catégorie", exports.code_label(d.category, exports.CATEGORY_LABELS.get(d.category, ""))),
-        ("Destinataire", d.recipient or "—"),
-        ("Montant total", fmt.amount(d.total_amount, d.currency)),
-        ("Devise", d.currency),
-        ("Régime douanier", exports.code_label(d.customs_regime, d.customs_regime_label)),
-        ("Bureau douanier", exports.code_label(d.customs_office, d.customs_office_label)),
-        ("Modalité de paiement", exports.code_label(d.payment_terms, d.payment_terms_label)),
-        ("Incoterm", d.incoterm),
-        (fmt.with_local_time("Créée le"), f"{fmt.datetime(d.created_at)} par {d.created_by}"),
-        (fmt.with_local_time("Dernière mise à jour"), fmt.datetime(d.updated_at)),
-        (fmt.with_local_time("Soumise pour visa le"), fmt.datetime(d.submitted_at)),
-        ("Version / révision", f"{d.version} / {d.revision}"),
-        ("Copiée de", d.copied_from or "—"),
+        ("Exportateur", f"{detail.company_name} (ICE {detail.company_ice})"),
+        ("Catégorie", tables.code_label(detail.category,
+                                        pdf.CATEGORY_LABELS.get(detail.category, ""))),
+        ("Destinataire", detail.recipient or "—"),
+        ("Montant total", fmt.amount(detail.total_amount, currency)),
+        ("Devise", currency),
+        ("Régime douanier", tables.code_label(detail.customs_regime,
+                                              detail.customs_regime_label)),
+        ("Bureau douanier", tables.code_label(detail.customs_office,
+                                              detail.customs_office_label)),
+        ("Modalité de paiement", tables.code_label(detail.payment_terms,
+                                                   detail.payment_terms_label)),
+        ("Incoterm", detail.incoterm),
+        (fmt.with_local_time("Créée le"),
+         f"{fmt.datetime(detail.created_at)} par {detail.created_by}"),
+        (fmt.with_local_time("Dernière mise à jour"), fmt.datetime(detail.updated_at)),
+        (fmt.with_local_time("Soumise pour visa le"), fmt.datetime(detail.submitted_at)),
+        ("Version / révision", f"{detail.version} / {detail.revision}"),
+        ("Copiée de", detail.copied_from or "—"),
     ])
 
     _section("Visa MCE")
-    if d.visa_number:
+    if detail.visa_number:
         _pairs([
-            ("N° de visa", d.visa_number),
-            ("Date du visa", fmt.date(d.visa_date)),
-            ("Fin de validité", fmt.date(d.validity_end)),
+            ("N° de visa", detail.visa_number),
+            ("Date du visa", fmt.date(detail.visa_date)),
+            ("Fin de validité", fmt.date(detail.validity_end)),
         ])
     else:
         st.caption("Pas de visa : " + (
-            "en attente de la décision du MCE." if d.submitted_at and d.decided_at is None
+            "en attente de la décision du MCE."
+            if detail.submitted_at and detail.decided_at is None
             else "la licence n'est pas visée."))
-    reasons = [(label, text) for label, text in (
-        ("Motif du refus", d.refusal_reason), ("Motif du renvoi pour correction",
-                                                d.correction_reason),
-        ("Motif de l'annulation", d.cancellation_reason)) if text]
-    for label, text in reasons:
-        st.warning(f"**{label}** : {fmt.md_escape(text)}")
+    reasons = (("Motif du refus", detail.refusal_reason),
+               ("Motif du renvoi pour correction", detail.correction_reason),
+               ("Motif de l'annulation", detail.cancellation_reason))
+    for label, reason in reasons:
+        if reason:
+            st.warning(f"**{label}** : {fmt.md_escape(reason)}")
 
     _section("Pays de destination")
-    st.markdown(fmt.md_escape(", ".join(f"{c.name} ({c.code})" for c in d.countries))
+    st.markdown(fmt.md_escape(", ".join(f"{c.name} ({c.code})" for c in detail.countries))
                 or "_Aucun pays._")
 
-    _section("Factures")
-    if d.invoices:
-        _table({
-            "Montant": [fmt.amount(i.amount, d.currency) for i in d.invoices],
-            "Date": [fmt.date(i.invoice_date) for i in d.invoices],
-            "Fichier": [f"{i.file.file_name} ({fmt.size(i.file.size)})" for i in d.invoices],
-        })
-        st.caption(f"Total des factures : {fmt.amount(d.invoices_total, d.currency)}")
-        _files(actor, d.id, [i.file for i in d.invoices], f"file_inv_{d.id}")
-    else:
-        st.caption("Aucune facture.")
+    invoices = detail.invoices
+    if _listing("Factures", {
+        "Montant": [fmt.amount(i.amount, currency) for i in invoices],
+        "Date": [fmt.date(i.invoice_date) for i in invoices],
+        "Fichier": [f"{i.file.file_name} ({fmt.size(i.file.size)})" for i in invoices],
+    }, "Aucune facture.", f"Total des factures : {fmt.amount(detail.invoices_total, currency)}"):
+        _files(actor, detail.id, [i.file for i in invoices], f"file_inv_{detail.id}")
 
-    _section("Documents")
-    if d.documents:
-        _table({
-            "Type": [x.doc_type_label for x in d.documents],
-            "Description": [x.description for x in d.documents],
-            "Date": [fmt.date(x.doc_date) for x in d.documents],
-            "Fichier": [f"{x.file.file_name} ({fmt.size(x.file.size)})" for x in d.documents],
-        })
-        _files(actor, d.id, [x.file for x in d.documents], f"file_doc_{d.id}")
-    else:
-        st.caption("Aucun document.")
+    documents = detail.documents
+    if _listing("Documents", {
+        "Type": [doc.doc_type_label for doc in documents],
+        "Description": [doc.description for doc in documents],
+        "Date": [fmt.date(doc.doc_date) for doc in documents],
+        "Fichier": [f"{doc.file.file_name} ({fmt.size(doc.file.size)})" for doc in documents],
+    }, "Aucun document."):
+        _files(actor, detail.id, [doc.file for doc in documents], f"file_doc_{detail.id}")
 
-    _section("Marchandises")
-    if d.goods:
-        _table({
-            "N°": [g.line_no for g in d.goods],
-            "Désignation commerciale": [g.designation for g in d.goods],
-            "Pays d'origine": [g.origin_country_name for g in d.goods],
-            "Nomenclature": [f"{g.tariff_code} – {g.tariff_description}" for g in d.goods],
-            "Quantité": [fmt.quantity(g.quantity) for g in d.goods],
-            "Poids net (kg)": [fmt.quantity(g.net_weight) for g in d.goods],
-            "Unités compl.": [
-                (fmt.quantity(g.supplementary_units) + (f" {g.supplementary_unit_name}"
-                                                        if g.supplementary_unit_name else ""))
-                if g.supplementary_units is not None else "—" for g in d.goods],
-            "Quantité imputée": [fmt.quantity(g.imputed_quantity) for g in d.goods],
-            "Quantité restante": [fmt.quantity(g.remaining_quantity) for g in d.goods],
-        })
-    else:
-        st.caption("Aucune marchandise.")
+    goods = detail.goods
+    _listing("Marchandises", {
+        "N°": [line.line_no for line in goods],
+        "Désignation commerciale": [line.designation for line in goods],
+        "Pays d'origine": [line.origin_country_name for line in goods],
+        "Nomenclature": [f"{line.tariff_code} – {line.tariff_description}" for line in goods],
+        "Quantité": [fmt.quantity(line.quantity) for line in goods],
+        "Poids net (kg)": [fmt.quantity(line.net_weight) for line in goods],
+        "Unités compl.": [
+            (fmt.quantity(line.supplementary_units)
+             + (f" {line.supplementary_unit_name}" if line.supplementary_unit_name else ""))
+            if line.supplementary_units is not None else "—" for line in goods],
+        "Quantité imputée": [fmt.quantity(line.imputed_quantity) for line in goods],
+        "Quantité restante": [fmt.quantity(line.remaining_quantity) for line in goods],
+    }, "Aucune marchandise.")
 
-    _section("Imputations douanières")
-    if d.imputations:
-        by_line = {g.id: g for g in d.goods}
-        _table({
-            "Déclaration": [i.declaration_ref for i in d.imputations for _ in i.lines],
-            "Date": [fmt.date(i.declaration_date) for i in d.imputations for _ in i.lines],
-            "Bureau": [i.customs_office_label for i in d.imputations for _ in i.lines],
-            "Marchandise": [
-                f"{x.line_no} – {by_line[x.goods_line_id].designation}"
-                if x.goods_line_id in by_line else str(x.line_no)
-                for i in d.imputations for x in i.lines],
-            "Quantité": [fmt.quantity(x.quantity) for i in d.imputations for x in i.lines],
-            "Valeur": [fmt.amount(x.value, d.currency) for i in d.imputations for x in i.lines],
-            "Saisie par": [f"{i.created_by}, {fmt.datetime(i.created_at)}"
-                           for i in d.imputations for _ in i.lines],
-            "État": [_imputation_state(i) for i in d.imputations for _ in i.lines],
-        })
-        st.caption(f"Valeur imputée : {fmt.amount(d.imputed_value, d.currency)}")
-    else:
-        st.caption("Aucune imputation.")
+    by_line = {line.id: line for line in goods}
+    imputed = [(imputation, part) for imputation in detail.imputations
+               for part in imputation.lines]
+    _listing("Imputations douanières", {
+        "Déclaration": [imputation.declaration_ref for imputation, _ in imputed],
+        "Date": [fmt.date(imputation.declaration_date) for imputation, _ in imputed],
+        "Bureau": [imputation.customs_office_label for imputation, _ in imputed],
+        "Marchandise": [
+            f"{part.line_no} – {by_line[part.goods_line_id].designation}"
+            if part.goods_line_id in by_line else str(part.line_no) for _, part in imputed],
+        "Quantité": [fmt.quantity(part.quantity) for _, part in imputed],
+        "Valeur": [fmt.amount(part.value, currency) for _, part in imputed],
+        "Saisie par": [f"{imputation.created_by}, {fmt.datetime(imputation.created_at)}"
+                       for imputation, _ in imputed],
+        "État": [imputation_state(imputation) for imputation, _ in imputed],
+    }, "Aucune imputation.", f"Valeur imputée : {fmt.amount(detail.imputed_value, currency)}")
 
-    _section("Rapatriements")
-    if d.repatriations:
-        _table({
-            "Montant": [fmt.amount(r.amount, d.currency) for r in d.repatriations],
-            "Date": [fmt.date(r.repatriation_date) for r in d.repatriations],
-            "Référence bancaire": [r.bank_reference for r in d.repatriations],
-            "Saisi par": [f"{r.created_by}, {fmt.datetime(r.created_at)}"
-                          for r in d.repatriations],
-            "Justificatif": [r.file.file_name for r in d.repatriations],
-            "État": [_proof_state(r) for r in d.repatriations],
-        })
-        st.caption(f"Rapatrié : {fmt.amount(d.repatriated_amount, d.currency)} sur "
-                   f"{fmt.amount(d.imputed_value, d.currency)} imputés.")
-        _files(actor, d.id, [r.file for r in d.repatriations], f"file_rep_{d.id}")
-    else:
-        st.caption("Aucun rapatriement.")
+    proofs = detail.repatriations
+    if _listing("Rapatriements", {
+        "Montant": [fmt.amount(proof.amount, currency) for proof in proofs],
+        "Date": [fmt.date(proof.repatriation_date) for proof in proofs],
+        "Référence bancaire": [proof.bank_reference for proof in proofs],
+        "Saisi par": [f"{proof.created_by}, {fmt.datetime(proof.created_at)}"
+                      for proof in proofs],
+        "Justificatif": [proof.file.file_name for proof in proofs],
+        "État": [proof_state(proof) for proof in proofs],
+    }, "Aucun rapatriement.",
+            f"Rapatrié : {fmt.amount(detail.repatriated_amount, currency)} sur "
+            f"{fmt.amount(detail.imputed_value, currency)} imputés."):
+        _files(actor, detail.id, [proof.file for proof in proofs], f"file_rep_{detail.id}")
 
-    for text in d.missing:
-        st.warning(text, icon=":material/edit_note:")
-    for text in d.warnings:
-        st.info(text, icon=":material/info:")
+    for missing in detail.missing:
+        st.warning(missing, icon=":material/edit_note:")
+    for warning in detail.warnings:
+        st.info(warning, icon=":material/info:")
 
 
-def _imputation_state(i: ImputationView) -> str:
-    if not i.is_reversed:
+def imputation_state(imputation: ImputationView, *, with_author: bool = False) -> str:
+    if not imputation.is_reversed:
+        return (f"En vigueur (saisie par {imputation.created_by}, "
+                f"{fmt.datetime(imputation.created_at)})" if with_author else "En vigueur")
+    return (f"Annulée le {fmt.datetime(imputation.reversed_at)} par {imputation.reversed_by} : "
+            f"{imputation.reversal_reason}")
+
+
+def proof_state(proof: RepatriationView) -> str:
+    if not proof.is_withdrawn:
         return "En vigueur"
-    return f"Annulée le {fmt.datetime(i.reversed_at)} par {i.reversed_by} : {i.reversal_reason}"
-
-
-def _proof_state(r: RepatriationView) -> str:
-    if not r.is_withdrawn:
-        return "En vigueur"
-    return f"Retiré le {fmt.datetime(r.withdrawn_at)} par {r.withdrawn_by} : {r.withdrawal_reason}"
+    return (f"Retiré le {fmt.datetime(proof.withdrawn_at)} par {proof.withdrawn_by} : "
+            f"{proof.withdrawal_reason}")
 
 
 def _highlight(row: pd.Series) -> list[str]:
@@ -342,12 +319,12 @@ def comparison_table(found: RevisionComparison, *, only_changes: bool) -> None:
     st.table(frame.style.apply(_highlight, axis=1), hide_index=True, border="horizontal")
 
 
-def revision_comparison(actor: Actor, d: LicenceDetail, key: str) -> None:
+def revision_comparison(actor: Actor, detail: LicenceDetail, key: str) -> None:
     """*Comparer avec la révision visée*: after a *Demande de modification*, what changed since
     the visa, for the exporter and for the MCE who re-visas."""
-    if d.revision < 1:
+    if detail.revision < 1:
         return
-    found = read(lambda: services.compare_revisions(actor, d))
+    found = read(lambda: reading.compare_revisions(actor, detail))
     if found is None:
         return
     title = (f"Comparer avec la révision visée ({found.visaed_revision}, visa "
@@ -358,12 +335,13 @@ def revision_comparison(actor: Actor, d: LicenceDetail, key: str) -> None:
         comparison_table(found, only_changes=not every)
 
 
-def print_button(d: LicenceDetail, key: str) -> None:
+def print_button(detail: LicenceDetail, key: str) -> None:
     """*Imprimer*: the licence as a PDF, built only when the user clicks."""
     st.download_button(
         "Imprimer", icon=":material/print:", type="primary", key=f"{key}_print",
-        width="stretch", data=lambda: exports.licence_pdf(d),
-        file_name=f"{d.registration_number}.pdf", mime="application/pdf", on_click="ignore",
+        width="stretch", data=lambda: pdf.licence_pdf(detail),
+        file_name=f"{detail.registration_number}.pdf", mime=fmt.MIME["pdf"],
+        on_click="ignore",
     )
 
 
@@ -371,6 +349,6 @@ def print_blank_button(key: str) -> None:
     """*Imprimer Vide*: the blank form to fill by hand."""
     st.download_button(
         "Imprimer Vide", icon=":material/description:", key=f"{key}_print_blank",
-        width="stretch", data=lambda: exports.blank_licence_pdf(),
-        file_name="licence-vierge.pdf", mime="application/pdf", on_click="ignore",
+        width="stretch", data=lambda: pdf.blank_licence_pdf(),
+        file_name="licence-vierge.pdf", mime=fmt.MIME["pdf"], on_click="ignore",
     )

@@ -7,13 +7,12 @@ import streamlit as st
 from core import notifications
 from core.errors import DomainError
 from core.lifecycle import Action, Role
-from core.views import Actor
+from core.records import Actor
 from ui import format as fmt
 from ui.forms import call, other_errors
+from ui.licence_view import DRAFT_PAGE, MANAGE_PAGE
 
 FORM = "notifications"
-MANAGE_PAGE = "pages/2_Gestion_des_Licences.py"
-DRAFT_PAGE = "pages/1_Nouvelle_Licence.py"
 
 
 def menu_badge(actor: Actor) -> str:

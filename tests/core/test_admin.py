@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from core import accounts, admin, services
+from core import accounts, admin, reading
 from core.database import read_session
 from core.errors import AuthenticationFailed, DomainError, NotAllowed, NotFound, ValidationFailed
 from core.lifecycle import Role
 from core.models import AuditEvent, Company, Licence, ReferenceItem, TariffCode, User
+from core.records import Actor
 from core.reference import code_list
 from core.seed import DEMO_PASSWORD
-from core.views import Actor
 from tests.conftest import complete_draft
 
 ICE = "003456789000077"
@@ -86,7 +86,7 @@ ADMIN_CALLS: dict[str, Callable[[Actor], object]] = {
     "list_companies": lambda a: admin.list_companies(a),
     "create_company": lambda a: admin.create_company(a, "Nouvelle SARL", ICE),
     "list_users": lambda a: admin.list_users(a),
-    "create_user": lambda a: admin.create_user(a, "pirate", "Pirate", NEW_PASSWORD, Role.ADMIN,
+    "add_user": lambda a: admin.add_user(a, "pirate", "Pirate", NEW_PASSWORD, Role.ADMIN,
                                                rounds=4),
     "deactivate_user": lambda a: admin.deactivate_user(a, _uid("mce")),
     "reactivate_user": lambda a: admin.reactivate_user(a, _uid("mce")),
@@ -122,13 +122,13 @@ def test_non_admins_are_refused_everything_and_nothing_changes(
     for name, fn in ADMIN_CALLS.items():
         with pytest.raises(NotAllowed) as info:
             fn(actors[role])
-        assert info.value.message == admin.NOT_ADMIN, name
+        assert info.value.message == "Cet écran n'est pas ouvert à votre profil.", name
     assert _snapshot() == before
 
 
 def test_a_deactivated_admin_can_do_nothing(actors: dict[str, Actor]) -> None:
     boss = actors["admin"]
-    second = admin.create_user(boss, "admin2", "Second administrateur", NEW_PASSWORD, Role.ADMIN,
+    second = admin.add_user(boss, "admin2", "Second administrateur", NEW_PASSWORD, Role.ADMIN,
                                rounds=4)
     other = accounts.get_actor("admin2")
     admin.deactivate_user(boss, second)
@@ -141,7 +141,7 @@ def test_a_deactivated_admin_can_do_nothing(actors: dict[str, Actor]) -> None:
 
 WRITES: dict[str, tuple[Callable[[Actor], object], str]] = {
     "create_company": (lambda a: admin.create_company(a, "Nouvelle SARL", ICE), "CREER_SOCIETE"),
-    "create_user": (lambda a: admin.create_user(a, "nouveau", "Nouveau", NEW_PASSWORD, Role.BANK,
+    "add_user": (lambda a: admin.add_user(a, "nouveau", "Nouveau", NEW_PASSWORD, Role.BANK,
                                                 rounds=4), "CREER_UTILISATEUR"),
     "deactivate_user": (lambda a: admin.deactivate_user(a, _uid("mce")),
                         "DESACTIVER_UTILISATEUR"),
@@ -189,7 +189,7 @@ def test_refused_writes_leave_no_audit_row(actors: dict[str, Actor]) -> None:
     with pytest.raises(ValidationFailed):
         admin.create_company(boss, "", "123")
     with pytest.raises(ValidationFailed):
-        admin.create_user(boss, "mce", "Doublon", NEW_PASSWORD, Role.MCE, rounds=4)
+        admin.add_user(boss, "mce", "Doublon", NEW_PASSWORD, Role.MCE, rounds=4)
     with pytest.raises(NotAllowed):
         admin.deactivate_user(boss, _uid("admin"))
     assert _snapshot() == before
@@ -227,7 +227,7 @@ def test_bad_companies_are_refused_by_field(
 def test_create_an_exporter_who_can_log_in(actors: dict[str, Actor]) -> None:
     boss = actors["admin"]
     cid = admin.create_company(boss, "Oriental Dattes SARL", ICE)
-    uid = admin.create_user(boss, " Nouvel.Export ", "Hamid Nouvel", NEW_PASSWORD,
+    uid = admin.add_user(boss, " Nouvel.Export ", "Hamid Nouvel", NEW_PASSWORD,
                             Role.EXPORTER, cid, rounds=4)
     row = next(u for u in admin.list_users(boss) if u.id == uid)
     assert (row.username, row.full_name, row.role, row.company_name, row.active) == (
@@ -251,7 +251,7 @@ def test_bad_users_are_refused_by_field(
 ) -> None:
     before = _snapshot()
     with pytest.raises(ValidationFailed) as info:
-        admin.create_user(actors["admin"], *args, rounds=4)
+        admin.add_user(actors["admin"], *args, rounds=4)
     assert set(info.value.errors) == fields
     assert all(info.value.errors.values())
     assert _snapshot() == before
@@ -259,7 +259,7 @@ def test_bad_users_are_refused_by_field(
 
 def test_password_messages_are_french(actors: dict[str, Actor]) -> None:
     with pytest.raises(ValidationFailed) as info:
-        admin.create_user(actors["admin"], "nouveau", "N", "court", Role.MCE, rounds=4)
+        admin.add_user(actors["admin"], "nouveau", "N", "court", Role.MCE, rounds=4)
     assert info.value.errors == {"password": "Mot de passe : 8 caractères au moins."}
     with pytest.raises(ValidationFailed) as info:
         admin.reset_password(actors["admin"], _uid("mce"), "é" * 129, rounds=4)
@@ -275,7 +275,7 @@ def test_password_messages_are_french(actors: dict[str, Actor]) -> None:
 
 def test_exporter_in_an_unknown_company_is_refused(actors: dict[str, Actor]) -> None:
     with pytest.raises(ValidationFailed) as info:
-        admin.create_user(actors["admin"], "nouveau", "N", NEW_PASSWORD, Role.EXPORTER, 9999,
+        admin.add_user(actors["admin"], "nouveau", "N", NEW_PASSWORD, Role.EXPORTER, 9999,
                           rounds=4)
     assert info.value.errors == {"company_id": "Société inconnue."}
 
@@ -289,7 +289,7 @@ def test_deactivation_ends_earlier_sessions_and_logins(actors: dict[str, Actor])
         accounts.authenticate("banque", DEMO_PASSWORD)
     # services refuse the deactivated account at once, whatever its cookie says
     with pytest.raises(NotAllowed):
-        services.status_summary(actors["banque"])
+        reading.status_summary(actors["banque"])
     assert not next(u for u in admin.list_users(actors["admin"]) if u.username == "banque").active
     admin.reactivate_user(actors["admin"], _uid("banque"))
     assert accounts.session_actor("banque", issued) is None  # the old session stays dead
@@ -392,7 +392,7 @@ def test_a_code_in_use_can_be_deactivated_and_the_licence_keeps_it(
 ) -> None:
     lic = complete_draft(actors["exportateur"])
     admin.deactivate_reference_item(actors["admin"], "office", lic.customs_office)
-    again = services.get_licence(actors["exportateur"], lic.id)
+    again = reading.get_licence(actors["exportateur"], lic.id)
     assert again.customs_office == lic.customs_office
     assert again.customs_office_label == lic.customs_office_label
 
@@ -475,7 +475,7 @@ def test_a_failed_import_is_recorded_and_raises(
 # ------------------------------------------------------------------ demo and audit log
 def test_reset_demo_recreates_the_demo_and_records_it(actors: dict[str, Actor]) -> None:
     boss = actors["admin"]
-    admin.create_user(boss, "temporaire", "Temporaire", NEW_PASSWORD, Role.BANK, rounds=4)
+    admin.add_user(boss, "temporaire", "Temporaire", NEW_PASSWORD, Role.BANK, rounds=4)
     complete_draft(actors["exportateur"])
     count = admin.reset_demo(boss, 3, rounds=4)
     assert count == 3
@@ -522,11 +522,11 @@ def test_every_recorded_action_has_a_french_label() -> None:
     import inspect
 
     source = inspect.getsource(admin)
-    recorded = set(re.findall(r'"([A-Z_]{6,})"', source)) - {"NOT_ADMIN"}
+    recorded = set(re.findall(r'"([A-Z_]{6,})"', source))
     assert recorded == set(admin.AUDIT_LABELS)
 
 
 def test_domain_errors_are_french(actors: dict[str, Actor]) -> None:
     with pytest.raises(DomainError) as info:
         admin.list_users(actors["mce"])
-    assert info.value.message == "Réservé aux administrateurs."
+    assert info.value.message == "Cet écran n'est pas ouvert à votre profil."

@@ -33,17 +33,18 @@ from openpyxl import load_workbook
 from sqlalchemy import select, text, update
 from sqlalchemy.engine import make_url
 
-from core import analytics, services
+from core import access, analytics, decisions, drafting
 from core.accounts import get_actor
 from core.analytics import DashboardFilters as F
 from core.database import dispose_engines, read_session, set_default_url, write_session
 from core.errors import NotAllowed, ValidationFailed
+from core.exports import tables
 from core.files import tiny_pdf
 from core.lifecycle import Status
 from core.models import Licence, TariffCode
+from core.records import Actor, LicenceDetail
 from core.reference import code_list
 from core.search import all_rows
-from core.views import Actor
 from tests.conftest import PG_URL, _pg_admin
 
 S = Status
@@ -76,16 +77,16 @@ def _tariffs() -> tuple[str, str, str]:
 
 def _licence(actor: Actor, *, amount: str, currency: str, office: str, regime: str,
              countries: list[str], goods: list[tuple[str, str]]) -> tuple[int, int]:
-    lic = services.create_licence(actor, {
+    lic = drafting.create_licence(actor, {
         "recipient": "Client", "total_amount": amount, "currency": currency,
         "customs_regime": regime, "customs_office": office, "incoterm": "FOB",
     })
     for code in countries:
-        lic = services.add_country(actor, lic.id, lic.version, code)
-    lic = services.add_invoice(actor, lic.id, lic.version, amount, dt.date(2026, 1, 5),
+        lic = drafting.add_country(actor, lic.id, lic.version, code)
+    lic = drafting.add_invoice(actor, lic.id, lic.version, amount, dt.date(2026, 1, 5),
                                "facture.pdf", tiny_pdf(["Facture"]))
     for tariff, qty in goods:
-        lic = services.add_goods_line(actor, lic.id, lic.version, designation="Marchandise",
+        lic = drafting.add_goods_line(actor, lic.id, lic.version, designation="Marchandise",
                                       origin_country="MA", quantity=qty, net_weight="1",
                                       tariff_code=tariff)
     return lic.id, lic.version
@@ -118,34 +119,34 @@ def _build_world(url: str) -> World:
 
     def submit(name: str) -> int:
         actor = spec[name][0]
-        return services.submit_for_visa(actor, ids[name], versions[name]).version
+        return drafting.submit_for_visa(actor, ids[name], versions[name]).version
 
-    def visa(name: str, version: int) -> services.LicenceDetail:
-        return services.grant_visa(mce, ids[name], version, f"V-{name}")
+    def visa(name: str, version: int) -> LicenceDetail:
+        return decisions.grant_visa(mce, ids[name], version, f"V-{name}")
 
-    today = services.today()
+    today = access.today()
     l1 = visa("L1", submit("L1"))
     goods1 = l1.goods[0].id
-    services.impute(customs, l1.id, l1.version, declaration_ref="DUM-L1-1",
+    decisions.impute(customs, l1.id, l1.version, declaration_ref="DUM-L1-1",
                     declaration_date=today, customs_office=o1,
                     lines={goods1: ("3.333", "0.03")})
     l2 = visa("L2", submit("L2"))
-    l2 = services.impute(customs, l2.id, l2.version, declaration_ref="DUM-L2-1",
+    l2 = decisions.impute(customs, l2.id, l2.version, declaration_ref="DUM-L2-1",
                          declaration_date=today, customs_office=o1,
                          lines={g.id: (str(g.quantity), "0.05") for g in l2.goods})
     assert l2.status == S.FULLY_IMPUTED
-    l2 = services.record_repatriation(bank, l2.id, l2.version, amount="0.15",
+    l2 = decisions.record_repatriation(bank, l2.id, l2.version, amount="0.15",
                                       repatriation_date=today, bank_reference="RAP-L2",
                                       file_name="avis.pdf", data=tiny_pdf(["Avis"]))
-    assert services.settle(bank, l2.id, l2.version).status == S.SETTLED
-    services.refuse_visa(mce, ids["L3"], submit("L3"), "Pièces insuffisantes")
-    l4 = services.send_back(mce, ids["L4"], submit("L4"), "Facture illisible")
-    l4 = services.submit_for_visa(b, l4.id, l4.version)
+    assert decisions.settle(bank, l2.id, l2.version).status == S.SETTLED
+    decisions.refuse_visa(mce, ids["L3"], submit("L3"), "Pièces insuffisantes")
+    l4 = decisions.send_back(mce, ids["L4"], submit("L4"), "Facture illisible")
+    l4 = drafting.submit_for_visa(b, l4.id, l4.version)
     visa("L4", l4.version)
     l8 = visa("L8", submit("L8"))
-    services.cancel_licence(a, l8.id, l8.version, "Commande annulée")
+    drafting.cancel_licence(a, l8.id, l8.version, "Commande annulée")
     submit("L5")
-    services.send_back(mce, ids["L7"], submit("L7"), "Incomplet")
+    decisions.send_back(mce, ids["L7"], submit("L7"), "Incomplet")
 
     moments = {
         "L1": ("2026-01-10 08:00", "2026-01-11 08:00"),
@@ -362,7 +363,7 @@ def test_an_empty_period_gives_zeros_and_empty_lists(world: World) -> None:
     assert r.refusal_rate is r.send_back_rate is r.imputation_rate is r.settlement_rate is None
     assert d.near_expiry.total == 0 and d.near_expiry.rows == ()
     assert analytics.monthly_table(d.monthly_by_status) == []
-    book = load_workbook(io.BytesIO(analytics.dashboard_xlsx(d)))
+    book = load_workbook(io.BytesIO(tables.dashboard_xlsx(d)))
     assert book["Par statut"].max_row >= 4
 
 
@@ -471,7 +472,7 @@ def _sheet(book: object, name: str) -> list[tuple[object, ...]]:
 
 def test_figures_workbook_has_one_sheet_per_figure_with_the_same_numbers(world: World) -> None:
     d = analytics.dashboard(_analyst(world), F(), expiry_days=60)
-    book = load_workbook(io.BytesIO(analytics.dashboard_xlsx(d)))
+    book = load_workbook(io.BytesIO(tables.dashboard_xlsx(d)))
     assert book.sheetnames == [
         "Synthèse", "Par statut", "Valeur par devise", "Mensuel par statut",
         "Pays de destination", "Chapitres tarifaires", "Bureaux douaniers", "Délai MCE", "Taux",
@@ -520,10 +521,10 @@ def test_licence_list_is_the_scope_of_the_figures(world: World) -> None:
 def test_licence_list_files(world: World) -> None:
     rows = analytics.licence_rows(_analyst(world), F(currency="USD"))
     seen: list[tuple[int, int]] = []
-    data = analytics.licence_list_xlsx(rows, lambda d, t: seen.append((d, t)))
+    data = tables.search_xlsx(rows, lambda d, t: seen.append((d, t)))
     sheet = load_workbook(io.BytesIO(data))["Licences"]
     numbers = {sheet.cell(r, 1).value for r in range(2, sheet.max_row + 1)}
     assert numbers == {world.numbers["L3"], world.numbers["L4"]}
     assert seen[-1] == (2, 2)
-    csv = analytics.licence_list_csv(rows).decode("utf-8-sig")
+    csv = tables.search_csv(rows).decode("utf-8-sig")
     assert "1000,55" in csv and "99,45" in csv and csv.count("\r\n") == 3

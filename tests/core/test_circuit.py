@@ -9,13 +9,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select, text
 
-from core import circuit, services
+from core import circuit, decisions, drafting, lifecycle, reading
 from core.circuit import DecisionFilters
 from core.database import read_session, write_session
 from core.errors import InvalidTransition, NotAllowed, ValidationFailed
 from core.lifecycle import Status
 from core.models import HistoryEvent, Imputation, Repatriation
-from core.views import Actor, LicenceDetail
+from core.records import Actor, LicenceDetail
 from tests.conftest import complete_draft, visaed
 
 TODAY = dt.date.today()
@@ -23,7 +23,7 @@ TODAY = dt.date.today()
 
 def _submitted(actors: dict[str, Actor], who: str = "exportateur") -> LicenceDetail:
     lic = complete_draft(actors[who])
-    return services.submit_for_visa(actors[who], lic.id, lic.version)
+    return drafting.submit_for_visa(actors[who], lic.id, lic.version)
 
 
 def _sql(statement: str, **params: object) -> None:
@@ -33,13 +33,13 @@ def _sql(statement: str, **params: object) -> None:
 
 def _impute(actors: dict[str, Actor], lic: LicenceDetail, ref: str,
             lines: dict[int, tuple[str, str]]) -> LicenceDetail:
-    return services.impute(actors["douane"], lic.id, lic.version, declaration_ref=ref,
+    return decisions.impute(actors["douane"], lic.id, lic.version, declaration_ref=ref,
                            declaration_date=TODAY, customs_office=lic.customs_office, lines=lines)
 
 
 def _repatriate(actors: dict[str, Actor], lic: LicenceDetail, amount: str, ref: str,
                 pdf: bytes) -> LicenceDetail:
-    return services.record_repatriation(actors["banque"], lic.id, lic.version, amount=amount,
+    return decisions.record_repatriation(actors["banque"], lic.id, lic.version, amount=amount,
                                         repatriation_date=TODAY, bank_reference=ref,
                                         file_name="avis.pdf", data=pdf)
 
@@ -66,7 +66,7 @@ def test_each_queue_is_open_to_its_role_only(actors: dict[str, Actor], fn: objec
         if name == allowed:
             assert fn(actor).total == 0
         else:
-            with pytest.raises(NotAllowed, match="file de travail"):
+            with pytest.raises(NotAllowed, match="pas ouvert à votre profil"):
                 fn(actor)
 
 
@@ -82,16 +82,16 @@ def test_customs_cannot_visa_and_mce_cannot_impute_or_settle(
     lic = _submitted(actors)
     for name in ("douane", "banque", "exportateur", "analyste", "admin"):
         with pytest.raises(NotAllowed):
-            services.grant_visa(actors[name], lic.id, lic.version, "V-1")
+            decisions.grant_visa(actors[name], lic.id, lic.version, "V-1")
         with pytest.raises(NotAllowed):
-            services.refuse_visa(actors[name], lic.id, lic.version, "non")
+            decisions.refuse_visa(actors[name], lic.id, lic.version, "non")
         with pytest.raises(NotAllowed):
-            services.send_back(actors[name], lic.id, lic.version, "à corriger")
-    lic = services.grant_visa(actors["mce"], lic.id, lic.version, "V-1")
+            decisions.send_back(actors[name], lic.id, lic.version, "à corriger")
+    lic = decisions.grant_visa(actors["mce"], lic.id, lic.version, "V-1")
     line = lic.goods[0].id
     for name in ("mce", "banque", "exportateur", "analyste"):
         with pytest.raises(NotAllowed):
-            services.impute(actors[name], lic.id, lic.version, declaration_ref="D1",
+            decisions.impute(actors[name], lic.id, lic.version, declaration_ref="D1",
                             declaration_date=TODAY, customs_office=lic.customs_office,
                             lines={line: ("1", "1")})
     lic = _impute(actors, lic, "D1", {line: ("100", "500")})
@@ -100,8 +100,8 @@ def test_customs_cannot_visa_and_mce_cannot_impute_or_settle(
         with pytest.raises(NotAllowed):
             _repatriate({**actors, "banque": actors[name]}, lic, "500", "R1", pdf)
         with pytest.raises(NotAllowed):
-            services.settle(actors[name], lic.id, lic.version)
-    after = services.get_licence(actors["banque"], lic.id)
+            decisions.settle(actors[name], lic.id, lic.version)
+    after = reading.get_licence(actors["banque"], lic.id)
     assert after.status == Status.FULLY_IMPUTED and after.repatriations == ()
     assert after.version == lic.version
 
@@ -130,9 +130,9 @@ def test_mce_queue_oldest_first_with_waiting_time(actors: dict[str, Actor]) -> N
 def test_mce_decisions_history_is_searchable(actors: dict[str, Actor]) -> None:
     mce = actors["mce"]
     granted, refused, sent = (_submitted(actors) for _ in range(3))
-    services.grant_visa(mce, granted.id, granted.version, "V-7")
-    services.refuse_visa(mce, refused.id, refused.version, "Pièces insuffisantes")
-    services.send_back(mce, sent.id, sent.version, "Facture illisible")
+    decisions.grant_visa(mce, granted.id, granted.version, "V-7")
+    decisions.refuse_visa(mce, refused.id, refused.version, "Pièces insuffisantes")
+    decisions.send_back(mce, sent.id, sent.version, "Facture illisible")
     page = circuit.mce_decisions(mce)
     assert page.total == 3
     assert [r.licence_id for r in page.rows] == [sent.id, refused.id, granted.id]  # newest first
@@ -178,14 +178,14 @@ def test_refusal_and_send_back_need_a_reason_and_change_nothing(actors: dict[str
                                                                 ) -> None:
     lic = _submitted(actors)
     events = _count(HistoryEvent)
-    for fn in (services.refuse_visa, services.send_back):
+    for fn in (decisions.refuse_visa, decisions.send_back):
         with pytest.raises(ValidationFailed, match="obligatoire"):
             fn(actors["mce"], lic.id, lic.version, "   ")
     with pytest.raises(ValidationFailed, match="Fin de validité"):
-        services.grant_visa(actors["mce"], lic.id, lic.version, "V-1", TODAY)
+        decisions.grant_visa(actors["mce"], lic.id, lic.version, "V-1", TODAY)
     with pytest.raises(ValidationFailed, match="Numéro de visa"):
-        services.grant_visa(actors["mce"], lic.id, lic.version, " ")
-    after = services.get_licence(actors["mce"], lic.id)
+        decisions.grant_visa(actors["mce"], lic.id, lic.version, " ")
+    after = reading.get_licence(actors["mce"], lic.id)
     assert after.status == Status.SUBMITTED and after.version == lic.version
     assert _count(HistoryEvent) == events
 
@@ -195,12 +195,12 @@ def test_visa_with_a_chosen_validity_end(actors: dict[str, Actor]) -> None:
     end = TODAY + dt.timedelta(days=40)
     number = circuit.suggested_visa_number(lic.registration_number)
     assert number == f"V-{TODAY.year}-{lic.registration_number[-6:]}"
-    lic = services.grant_visa(actors["mce"], lic.id, lic.version, number, end)
+    lic = decisions.grant_visa(actors["mce"], lic.id, lic.version, number, end)
     assert (lic.status, lic.visa_number, lic.visa_date, lic.validity_end) == (
         Status.VISAED, number, TODAY, end)
     default = _submitted(actors)
-    default = services.grant_visa(actors["mce"], default.id, default.version, "V-2")
-    assert default.validity_end == services.default_validity_end(TODAY)
+    default = decisions.grant_visa(actors["mce"], default.id, default.version, "V-2")
+    assert default.validity_end == decisions.default_validity_end(TODAY)
 
 
 # ------------------------------------------------------------------ customs
@@ -219,7 +219,7 @@ def test_customs_worklist_valid_licences_with_their_balances(actors: dict[str, A
     page = circuit.customs_worklist(actors["douane"])
     # the expired one left the list (and became Expirée); fully imputed is not there either
     assert [r.id for r in page.rows] == [partial.id, fresh.id] and page.total == 2
-    assert services.get_licence(actors["douane"], expiring.id).status == Status.EXPIRED
+    assert reading.get_licence(actors["douane"], expiring.id).status == Status.EXPIRED
     p, f = page.rows
     assert (p.status, p.days_left, p.lines_total, p.lines_open) == (
         Status.PARTIALLY_IMPUTED, 0, 2, 1)
@@ -240,7 +240,7 @@ def test_imputation_of_an_expired_licence_is_refused(actors: dict[str, Actor]) -
          d=TODAY - dt.timedelta(days=1), i=lic.id)
     with pytest.raises(InvalidTransition, match="Expirée"):
         _impute(actors, lic, "D1", {lic.goods[0].id: ("1", "1")})
-    after = services.get_licence(actors["douane"], lic.id)
+    after = reading.get_licence(actors["douane"], lic.id)
     assert after.status == Status.EXPIRED and after.imputations == ()
     assert _count(Imputation) == 0
 
@@ -250,11 +250,11 @@ def test_partial_imputation_after_its_validity_end_is_refused(actors: dict[str, 
     lic = _impute(actors, lic, "D1", {lic.goods[0].id: ("1", "1")})
     _sql("UPDATE licences SET validity_end = :d WHERE id = :i",
          d=TODAY - dt.timedelta(days=1), i=lic.id)
-    lic = services.get_licence(actors["douane"], lic.id)
+    lic = reading.get_licence(actors["douane"], lic.id)
     assert lic.status == Status.PARTIALLY_IMPUTED
     with pytest.raises(NotAllowed, match="validité de la licence a expiré"):
         _impute(actors, lic, "D2", {lic.goods[0].id: ("1", "1")})
-    assert len(services.get_licence(actors["douane"], lic.id).imputations) == 1
+    assert len(reading.get_licence(actors["douane"], lic.id).imputations) == 1
 
 
 def test_a_reference_refused_once_can_be_used_after_the_fix_but_only_once(
@@ -270,7 +270,7 @@ def test_a_reference_refused_once_can_be_used_after_the_fix_but_only_once(
     for ref in ("DUM-42", " dum-42 "):  # the same message again, however it is typed
         with pytest.raises(ValidationFailed, match="déjà imputée"):
             _impute(actors, lic, ref, {line: ("1", "1")})
-    after = services.get_licence(actors["douane"], lic.id)
+    after = reading.get_licence(actors["douane"], lic.id)
     assert after.goods[0].imputed_quantity == Decimal("4") and len(after.imputations) == 1
     # the same reference on another licence is another declaration line: accepted
     other = visaed(actors)
@@ -304,13 +304,13 @@ def test_settlement_arithmetic_with_decimals(actors: dict[str, Actor], pdf: byte
     assert row.settle_blocker == ("Rapatriement insuffisant : 0,29\u00a0EUR rapatriés pour "
                                   "0,30\u00a0EUR imputés (reste dû 0,01\u00a0EUR).")
     with pytest.raises(NotAllowed, match="reste dû 0,01\u00a0EUR"):
-        services.settle(actors["banque"], lic.id, lic.version)
+        decisions.settle(actors["banque"], lic.id, lic.version)
     lic = _repatriate(actors, lic, "0.01", "R4", pdf)
     (row,) = circuit.bank_worklist(actors["banque"]).rows
     # 0.1 + 0.1 + 0.09 + 0.01 is exactly 0.30 (SQLite's float sums are brought back to cents)
     assert row.repatriated_amount == Decimal("0.30") and row.remaining_due == Decimal("0.00")
     assert row.settleable and row.repatriation_count == 4
-    lic = services.settle(actors["banque"], lic.id, lic.version)
+    lic = decisions.settle(actors["banque"], lic.id, lic.version)
     assert lic.status == Status.SETTLED and lic.repatriated_amount == Decimal("0.30")
     assert circuit.bank_worklist(actors["banque"]).total == 0
 
@@ -321,7 +321,7 @@ def test_over_repatriation_still_settles(actors: dict[str, Actor], pdf: bytes) -
     lic = _repatriate(actors, lic, "1000.11", "R1", pdf)
     (row,) = circuit.bank_worklist(actors["banque"]).rows
     assert row.remaining_due == Decimal("0.00") and row.settleable
-    assert services.settle(actors["banque"], lic.id, lic.version).status == Status.SETTLED
+    assert decisions.settle(actors["banque"], lic.id, lic.version).status == Status.SETTLED
 
 
 def test_bank_worklist_says_when_a_partial_imputation_can_be_settled(
@@ -344,8 +344,8 @@ def test_bank_worklist_says_when_a_partial_imputation_can_be_settled(
     assert o.settle_blocker and "attend la fin de sa validité" in o.settle_blocker
     # the worklist and the service agree
     with pytest.raises(NotAllowed, match="attend la fin de sa validité"):
-        services.settle(actors["banque"], o.id, o.version)
-    assert services.settle(actors["banque"], c.id, c.version).status == Status.SETTLED
+        decisions.settle(actors["banque"], o.id, o.version)
+    assert decisions.settle(actors["banque"], c.id, c.version).status == Status.SETTLED
     found = circuit.bank_worklist(actors["banque"], open_one.registration_number)
     assert [r.id for r in found.rows] == [open_one.id]
 
@@ -363,7 +363,7 @@ def test_a_repeated_bank_reference_counts_once(actors: dict[str, Actor], pdf: by
 
 def test_settle_blocker_matches_the_rules() -> None:
     day = dt.date(2026, 3, 1)
-    blocker = circuit.settle_blocker
+    blocker = lifecycle.settle_blocker
     assert blocker(Status.VISAED, day, Decimal(0), Decimal(0), "EUR", day)
     assert blocker(Status.FULLY_IMPUTED, day, Decimal("10.00"), Decimal("10.00"), "EUR", day) is None
     assert "insuffisant" in (blocker(Status.FULLY_IMPUTED, None, Decimal("10.00"),

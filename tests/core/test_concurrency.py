@@ -6,9 +6,9 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from core import services
+from core import drafting, reading
 from core.errors import ConcurrentChange, DomainError
-from core.views import Actor
+from core.records import Actor
 from tests.conftest import header
 
 
@@ -18,7 +18,7 @@ def test_concurrent_creates_never_share_a_number(actors: dict[str, Actor]) -> No
 
     def create_many(n: int) -> list[str]:
         start.wait()
-        return [services.create_licence(users[n % 2], header()).registration_number
+        return [drafting.create_licence(users[n % 2], header()).registration_number
                 for _ in range(8)]
 
     with ThreadPoolExecutor(6) as pool:
@@ -30,14 +30,14 @@ def test_concurrent_creates_never_share_a_number(actors: dict[str, Actor]) -> No
 
 def test_two_people_saving_the_same_version(actors: dict[str, Actor]) -> None:
     exp = actors["exportateur"]
-    lic = services.create_licence(exp, header())
+    lic = drafting.create_licence(exp, header())
     start = threading.Barrier(2)
     outcomes: list[str] = []
 
     def save(country: str) -> None:
         start.wait()
         try:
-            services.add_country(exp, lic.id, lic.version, country)
+            drafting.add_country(exp, lic.id, lic.version, country)
             outcomes.append("ok")
         except ConcurrentChange as exc:
             assert "modifiée entre-temps" in exc.message
@@ -51,21 +51,21 @@ def test_two_people_saving_the_same_version(actors: dict[str, Actor]) -> None:
     for t in threads:
         t.join()
     assert sorted(outcomes) == ["conflit", "ok"]
-    after = services.get_licence(exp, lic.id)
+    after = reading.get_licence(exp, lic.id)
     assert len(after.countries) == 1 and after.version == lic.version + 1
-    assert len(services.history(exp, lic.id)) == 2
+    assert len(reading.history(exp, lic.id)) == 2
 
 
 def test_many_concurrent_edits_of_different_licences_all_succeed(actors: dict[str, Actor]) -> None:
     exp = actors["exportateur"]
-    licences = [services.create_licence(exp, header()) for _ in range(6)]
+    licences = [drafting.create_licence(exp, header()) for _ in range(6)]
     start = threading.Barrier(6)
 
     def edit(index: int) -> int:
         start.wait()
         lic = licences[index]
         for country in ("FR", "ES", "DE", "IT"):
-            lic = services.add_country(exp, lic.id, lic.version, country)
+            lic = drafting.add_country(exp, lic.id, lic.version, country)
         return len(lic.countries)
 
     with ThreadPoolExecutor(6) as pool:

@@ -15,17 +15,10 @@ import openpyxl
 import pypdf
 import pytest
 
-from core.exports import (
-    blank_licence_pdf,
-    history_xlsx,
-    licence_pdf,
-    pdf_safe_text,
-    search_csv,
-    search_xlsx,
-)
+from core.exports.pdf import blank_licence_pdf, licence_pdf, pdf_safe_text
+from core.exports.tables import history_xlsx, search_csv, search_xlsx
 from core.lifecycle import ROLE_LABELS, Action, Role, Status
-from core.text import fr_amount
-from core.views import (
+from core.records import (
     CountryView,
     DocumentView,
     FieldChange,
@@ -39,6 +32,7 @@ from core.views import (
     LicenceRow,
     RepatriationView,
 )
+from core.text import fr_amount
 
 NUMBER = "LE-2026-000123"
 RECIPIENT = "Société Générale d’Import « Cœur de Lyon » – 50 € la pièce"

@@ -28,9 +28,9 @@ from core import admin, analytics, circuit
 from core.database import read_session
 from core.errors import DomainError, NotFound, ValidationFailed
 from core.models import AuditEvent, ReferenceItem, TariffCode
+from core.records import Actor, SearchFilters
 from core.reference import import_nomenclature
 from core.search import prefix_range, search
-from core.views import Actor, SearchFilters
 from tests.core.test_reference import xlsx_bytes
 
 HUGE = "x" * (10 * 1024 * 1024)

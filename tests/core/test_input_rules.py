@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from core import services
+from core import decisions, drafting, reading
 from core.errors import ValidationFailed
+from core.records import Actor, LicenceDetail
 from core.validation import Checker
-from core.views import Actor, LicenceDetail
 from tests.conftest import complete_draft, first_tariff, header, visaed
 
 HOSTILE = ["\t", "\n", "\r", "\x00", "\x1b", "\x85", "\u2028", "\u202a", "\u202e", "\u2066",
@@ -55,9 +55,9 @@ def _calls(actors: dict[str, Actor], lic: LicenceDetail, bad: str
            ) -> dict[str, tuple[str, Callable[[], Any]]]:
     exp = actors["exportateur"]
     return {
-        "recipient": ("recipient", lambda: services.update_header(
+        "recipient": ("recipient", lambda: drafting.update_header(
             exp, lic.id, lic.version, header(recipient=bad))),
-        "designation": ("designation", lambda: services.add_goods_line(
+        "designation": ("designation", lambda: drafting.add_goods_line(
             exp, lic.id, lic.version, designation=bad, origin_country="MA", quantity="1",
             net_weight="1", tariff_code=first_tariff())),
     }
@@ -72,29 +72,29 @@ def test_services_refuse_hostile_single_line_texts(actors: dict[str, Actor], cha
     with pytest.raises(ValidationFailed) as refused:
         call()
     assert field in refused.value.errors
-    after = services.get_licence(actors["exportateur"], lic.id)
+    after = reading.get_licence(actors["exportateur"], lic.id)
     assert after.version == lic.version and len(after.goods) == len(lic.goods)
 
 
 def test_circuit_references_have_a_format(actors: dict[str, Actor], pdf: bytes) -> None:
     exp, mce = actors["exportateur"], actors["mce"]
     lic = complete_draft(exp)
-    lic = services.submit_for_visa(exp, lic.id, lic.version)
+    lic = drafting.submit_for_visa(exp, lic.id, lic.version)
     with pytest.raises(ValidationFailed) as refused:
-        services.grant_visa(mce, lic.id, lic.version, "<img src=x onerror=alert(1)>")
+        decisions.grant_visa(mce, lic.id, lic.version, "<img src=x onerror=alert(1)>")
     assert "lettres, chiffres" in refused.value.errors["visa_number"]
     lic = visaed(actors)
     with pytest.raises(ValidationFailed) as refused:
-        services.impute(actors["douane"], lic.id, lic.version, declaration_ref="DUM\t1",
+        decisions.impute(actors["douane"], lic.id, lic.version, declaration_ref="DUM\t1",
                         declaration_date=TODAY, customs_office=lic.customs_office,
                         lines={lic.goods[0].id: ("1", "1")})
     assert "declaration_ref" in refused.value.errors
-    lic = services.impute(actors["douane"], lic.id, lic.version, declaration_ref="dum 1/26",
+    lic = decisions.impute(actors["douane"], lic.id, lic.version, declaration_ref="dum 1/26",
                           declaration_date=TODAY, customs_office=lic.customs_office,
                           lines={lic.goods[0].id: ("100", "100")})
     assert lic.imputations[0].declaration_ref == "DUM 1/26"
     with pytest.raises(ValidationFailed) as refused:
-        services.record_repatriation(actors["banque"], lic.id, lic.version, amount="100",
+        decisions.record_repatriation(actors["banque"], lic.id, lic.version, amount="100",
                                      repatriation_date=TODAY, bank_reference="VIR\u202e1",
                                      file_name="a.pdf", data=pdf)
     assert "bank_reference" in refused.value.errors
@@ -102,6 +102,6 @@ def test_circuit_references_have_a_format(actors: dict[str, Actor], pdf: bytes) 
 
 def test_reasons_keep_their_line_breaks(actors: dict[str, Actor]) -> None:
     exp = actors["exportateur"]
-    lic = services.create_licence(exp, header())
-    lic = services.cancel_licence(exp, lic.id, lic.version, "Client parti.\r\nDossier clos.")
+    lic = drafting.create_licence(exp, header())
+    lic = drafting.cancel_licence(exp, lic.id, lic.version, "Client parti.\r\nDossier clos.")
     assert lic.cancellation_reason == "Client parti.\nDossier clos."

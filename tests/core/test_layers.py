@@ -38,3 +38,48 @@ def test_a_forbidden_import_is_refused(path: str, source: str) -> None:
 ])
 def test_allowed_imports_pass(path: str, source: str) -> None:
     assert "TID251" not in _ruff(path, source)
+
+
+def _project_modules() -> list[tuple[str, object]]:
+    import ast
+
+    files = [*PROJECT_ROOT.glob("core/**/*.py"), *PROJECT_ROOT.glob("ui/*.py"),
+             *PROJECT_ROOT.glob("pages/*.py"), PROJECT_ROOT / "Home.py"]
+    return [(str(f.relative_to(PROJECT_ROOT)), ast.parse(f.read_text(encoding="utf-8")))
+            for f in files]
+
+
+def _private_uses(tree: object) -> list[str]:
+    """`from core.x import _name`, and `module._name` on a project module imported by name."""
+    import ast
+
+    assert isinstance(tree, ast.Module)
+    found, aliases = [], set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in {"core", "ui"}:
+            for alias in node.names:
+                if alias.name.startswith("_") and not alias.name.startswith("__"):
+                    found.append(f"from {node.module} import {alias.name}")
+                aliases.add(alias.asname or alias.name)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] in {"core", "ui"}:
+                    aliases.add(alias.asname or alias.name.split(".")[-1])
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and node.attr.startswith("_")
+                and not node.attr.startswith("__") and isinstance(node.value, ast.Name)
+                and node.value.id in aliases):
+            found.append(f"{node.value.id}.{node.attr}")
+    return found
+
+
+def test_no_module_uses_another_modules_private_names() -> None:
+    offences = {path: uses for path, tree in _project_modules() if (uses := _private_uses(tree))}
+    assert offences == {}
+
+
+def test_the_private_name_check_finds_an_offence() -> None:
+    import ast
+
+    probe = ast.parse("from core import exports\nfrom core.access import _x\nexports._column\n")
+    assert _private_uses(probe) == ["from core.access import _x", "exports._column"]

@@ -14,8 +14,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
-from core.database import alembic_config, dispose_engines, get_engine, upgrade
+from core.database import alembic_config, dispose_engines, get_engine
 from core.models import Base
+from core.reference import prepare_database
 
 TRIGGERS = {f"{table}_no_{verb}" for table in ("history_events", "history_changes",
                                                "licence_revisions") for verb in ("update", "delete")}
@@ -47,13 +48,13 @@ def _triggers(url: str) -> set[str]:
 
 
 def test_migrated_schema_matches_the_models(fresh_url: str) -> None:
-    upgrade(fresh_url)
+    prepare_database(fresh_url)
     assert _tables(fresh_url) == set(Base.metadata.tables) | {"alembic_version"}
     assert _differences(fresh_url) == []
 
 
 def test_downgrade_to_base_then_upgrade_again(fresh_url: str) -> None:
-    upgrade(fresh_url)
+    prepare_database(fresh_url)
     with get_engine(fresh_url).connect() as conn:
         assert conn.scalar(text("SELECT count(*) FROM reference_items")) > 0
     dispose_engines()
@@ -63,7 +64,7 @@ def test_downgrade_to_base_then_upgrade_again(fresh_url: str) -> None:
     with get_engine(fresh_url).connect() as conn:
         assert conn.scalar(text("SELECT count(*) FROM alembic_version")) == 0
     dispose_engines()
-    upgrade(fresh_url)
+    prepare_database(fresh_url)
     assert _tables(fresh_url) == set(Base.metadata.tables) | {"alembic_version"}
     assert _triggers(fresh_url) == TRIGGERS
     assert _differences(fresh_url) == []
@@ -74,16 +75,16 @@ def test_downgrade_to_base_then_upgrade_again(fresh_url: str) -> None:
 
 
 def test_upgrade_twice_is_harmless(fresh_url: str) -> None:
-    upgrade(fresh_url)
+    prepare_database(fresh_url)
     with get_engine(fresh_url).connect() as conn:
         items = conn.scalar(text("SELECT count(*) FROM reference_items"))
-    upgrade(fresh_url)
+    prepare_database(fresh_url)
     with get_engine(fresh_url).connect() as conn:
         assert conn.scalar(text("SELECT count(*) FROM reference_items")) == items
 
 
 def test_connections_have_foreign_keys_on_and_wal(fresh_url: str) -> None:
-    upgrade(fresh_url)  # the migration turns foreign keys off for itself, then back on
+    prepare_database(fresh_url)  # the migration turns foreign keys off for itself, then back on
     with get_engine(fresh_url).connect() as conn:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -97,7 +98,7 @@ def test_connections_have_foreign_keys_on_and_wal(fresh_url: str) -> None:
 
 
 def test_history_triggers_exist_and_refuse_changes(fresh_url: str) -> None:
-    upgrade(fresh_url)
+    prepare_database(fresh_url)
     assert _triggers(fresh_url) == TRIGGERS
     rows = [
         "INSERT INTO companies (id, name, ice, active, created_at) "
@@ -155,7 +156,7 @@ def test_upgrade_keeps_licences_sharing_a_visa_number(fresh_url: str) -> None:
                 f"'FOB', 'VISEE', 1, 0, 1, '2026-01-01', '2026-01-01', "
                 f"{'NULL' if n == 3 else repr('V-1')})")
     dispose_engines()
-    upgrade(fresh_url)
+    prepare_database(fresh_url)
     with get_engine(fresh_url).connect() as conn:
         assert conn.execute(text("SELECT id, visa_number FROM licences ORDER BY id")).all() == [
             (1, "V-1"), (2, "V-1-2"), (3, None)]

@@ -8,21 +8,21 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, update
 
-from core import notifications, services
+from core import access, decisions, drafting, notifications, reading
 from core.database import read_session, write_session
 from core.lifecycle import Action, Status
 from core.models import User, utcnow
-from core.views import Actor
+from core.records import Actor
 from tests.conftest import complete_draft, visaed
 
 
 def _submitted(actor: Actor) -> int:
     lic = complete_draft(actor)
-    return services.submit_for_visa(actor, lic.id, lic.version).id
+    return drafting.submit_for_visa(actor, lic.id, lic.version).id
 
 
 def _version(actor: Actor, licence_id: int) -> int:
-    return services.get_licence(actor, licence_id).version
+    return reading.get_licence(actor, licence_id).version
 
 
 def _last_seen(username: str) -> dt.datetime | None:
@@ -37,7 +37,7 @@ def test_a_visa_shows_for_the_exporter_and_not_for_the_other_company(
     lid = _submitted(exp)
     # its own submission is not news to the exporter
     assert notifications.unread(exp) == [] and notifications.unread_count(exp) == 0
-    lic = services.grant_visa(actors["mce"], lid, _version(actors["mce"], lid), "V-2026-0042")
+    lic = decisions.grant_visa(actors["mce"], lid, _version(actors["mce"], lid), "V-2026-0042")
     (note,) = notifications.unread(exp)
     assert note.licence_id == lid and note.registration_number == lic.registration_number
     assert note.action == Action.GRANT_VISA and note.action_label == "Visa MCE accordé"
@@ -52,12 +52,12 @@ def test_mark_seen_empties_the_list_and_a_later_refusal_shows_again(
 ) -> None:
     exp, mce = actors["exportateur"], actors["mce"]
     first, second = _submitted(exp), _submitted(exp)
-    services.grant_visa(mce, first, _version(mce, first), "V-1")
+    decisions.grant_visa(mce, first, _version(mce, first), "V-1")
     assert notifications.unread_count(exp) == 1
     notifications.mark_seen(exp)
     assert _last_seen("exportateur") is not None
     assert notifications.unread(exp) == [] and notifications.unread_count(exp) == 0
-    services.refuse_visa(mce, second, _version(mce, second), "Dossier incomplet")
+    decisions.refuse_visa(mce, second, _version(mce, second), "Dossier incomplet")
     (note,) = notifications.unread(exp)
     assert (note.licence_id, note.action, note.status_after) == (
         second, Action.REFUSE, Status.REFUSED)
@@ -67,12 +67,12 @@ def test_mark_seen_empties_the_list_and_a_later_refusal_shows_again(
 def test_every_counterparty_decision_counts_newest_first(actors: dict[str, Actor]) -> None:
     exp, mce = actors["exportateur"], actors["mce"]
     back, refused = _submitted(exp), _submitted(exp)
-    services.send_back(mce, back, _version(mce, back), "Facture illisible")
-    services.refuse_visa(mce, refused, _version(mce, refused), "Hors délai")
+    decisions.send_back(mce, back, _version(mce, back), "Facture illisible")
+    decisions.refuse_visa(mce, refused, _version(mce, refused), "Hors délai")
     lic = visaed(actors, quantity="10")
-    lic = services.impute(
+    lic = decisions.impute(
         actors["douane"], lic.id, lic.version, declaration_ref="DUM-1",
-        declaration_date=services.today(), customs_office=lic.customs_office,
+        declaration_date=access.today(), customs_office=lic.customs_office,
         lines={lic.goods[0].id: ("10", "12500.50")},
     )
     notes = notifications.unread(exp)
@@ -95,9 +95,9 @@ def test_every_counterparty_decision_counts_newest_first(actors: dict[str, Actor
 def test_mark_seen_up_to_the_newest_shown_keeps_later_events(actors: dict[str, Actor]) -> None:
     exp, mce = actors["exportateur"], actors["mce"]
     first, second = _submitted(exp), _submitted(exp)
-    services.grant_visa(mce, first, _version(mce, first), "V-1")
+    decisions.grant_visa(mce, first, _version(mce, first), "V-1")
     shown = notifications.unread(exp)
-    services.grant_visa(mce, second, _version(mce, second), "V-2")  # arrives after display
+    decisions.grant_visa(mce, second, _version(mce, second), "V-2")  # arrives after display
     notifications.mark_seen(exp, up_to=shown[0].occurred_at)
     assert [n.licence_id for n in notifications.unread(exp)] == [second]
     # the mark never moves back
@@ -110,7 +110,7 @@ def test_never_looked_means_since_the_account_was_created_within_the_cap(
 ) -> None:
     exp, mce = actors["exportateur"], actors["mce"]
     lid = _submitted(exp)
-    services.grant_visa(mce, lid, _version(mce, lid), "V-1")
+    decisions.grant_visa(mce, lid, _version(mce, lid), "V-1")
     assert _last_seen("exportateur") is None
     assert notifications.unread_count(exp) == 1
     # an account created after the event has nothing to catch up on
@@ -131,9 +131,9 @@ def test_both_query_shapes_give_the_same_answer(
 ) -> None:
     exp, mce = actors["exportateur"], actors["mce"]
     lid = _submitted(exp)
-    services.grant_visa(mce, lid, _version(mce, lid), "V-1")
+    decisions.grant_visa(mce, lid, _version(mce, lid), "V-1")
     other = _submitted(actors["exportateur2"])
-    services.refuse_visa(mce, other, _version(mce, other), "Non")
+    decisions.refuse_visa(mce, other, _version(mce, other), "Non")
     small = [(n.event_id, n.action) for n in notifications.unread(exp)]
     monkeypatch.setattr(notifications, "SMALL_COMPANY", 0)  # the large-company shape
     assert [(n.event_id, n.action) for n in notifications.unread(exp)] == small

@@ -18,16 +18,16 @@ import pytest
 from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import make_url
 
-from core import services
+from core import decisions, drafting
 from core.accounts import get_actor
 from core.database import dispose_engines, get_engine, read_session, set_default_url, write_session
 from core.errors import ValidationFailed
 from core.files import tiny_pdf
 from core.lifecycle import Status
 from core.models import Licence, RegistrationCounter, TariffCode
+from core.records import Actor, LicenceRow, Page, SearchFilters
 from core.reference import code_list
-from core.search import all_rows, conditions, latest, search
-from core.views import Actor, LicenceRow, SearchFilters, SearchPage
+from core.search import all_rows, conditions, empty_form, latest, parse_filters, search
 from tests.conftest import PG_URL, _pg_admin, complete_draft
 
 
@@ -43,8 +43,8 @@ class World:
     tariffs: tuple[str, str]     # two codes that differ in their first four digits
     company_b: int
 
-    def names(self, page: SearchPage | list[LicenceRow]) -> list[str]:
-        rows = page.rows if isinstance(page, SearchPage) else page
+    def names(self, page: Page[LicenceRow] | list[LicenceRow]) -> list[str]:
+        rows = page.rows if isinstance(page, Page) else page
         by_id = {v: k for k, v in self.ids.items()}
         return [by_id[r.id] for r in rows]
 
@@ -65,15 +65,15 @@ def _tariffs() -> tuple[str, str]:
 
 def _licence(actor: Actor, *, recipient: str | None, amount: str, currency: str, office: str,
              regime: str, countries: list[str], tariff: str) -> tuple[int, int, str]:
-    lic = services.create_licence(actor, {
+    lic = drafting.create_licence(actor, {
         "recipient": recipient, "total_amount": amount, "currency": currency,
         "customs_regime": regime, "customs_office": office, "incoterm": "FOB",
     })
     for code in countries:
-        lic = services.add_country(actor, lic.id, lic.version, code)
-    lic = services.add_invoice(actor, lic.id, lic.version, amount, dt.date(2026, 1, 5),
+        lic = drafting.add_country(actor, lic.id, lic.version, code)
+    lic = drafting.add_invoice(actor, lic.id, lic.version, amount, dt.date(2026, 1, 5),
                                "facture.pdf", tiny_pdf(["Facture"]))
-    lic = services.add_goods_line(actor, lic.id, lic.version, designation="Marchandise",
+    lic = drafting.add_goods_line(actor, lic.id, lic.version, designation="Marchandise",
                                   origin_country="MA", quantity="10", net_weight="100",
                                   tariff_code=tariff)
     return lic.id, lic.version, lic.registration_number
@@ -113,11 +113,11 @@ def _build_world(url: str) -> World:
         ids[name], numbers[name] = lid, number
         if fate == "draft":
             continue
-        lic = services.submit_for_visa(actor, lid, version)
+        lic = drafting.submit_for_visa(actor, lid, version)
         if fate == "visa":
-            services.grant_visa(mce, lid, lic.version, f"V-{name}")
+            decisions.grant_visa(mce, lid, lic.version, f"V-{name}")
         elif fate == "send_back":
-            services.send_back(mce, lid, lic.version, "Facture illisible")
+            decisions.send_back(mce, lid, lic.version, "Facture illisible")
     # Dates chosen so that newest first is not the order of creation (ids).
     dates = {
         "a1": ("2026-01-10 08:00", None),
@@ -383,11 +383,11 @@ def test_latest_actioned_follows_the_latest_action(actors: dict[str, Actor]) -> 
     """An old licence acted on now comes first in Consulter, whatever its creation date."""
     exp, mce = actors["exportateur"], actors["mce"]
     first = complete_draft(exp)
-    first = services.submit_for_visa(exp, first.id, first.version)
+    first = drafting.submit_for_visa(exp, first.id, first.version)
     second = complete_draft(exp)
-    second = services.submit_for_visa(exp, second.id, second.version)
+    second = drafting.submit_for_visa(exp, second.id, second.version)
     assert [r.id for r in latest(mce, 10, actioned_only=True).rows] == [second.id, first.id]
-    services.grant_visa(mce, first.id, first.version, "V-OLD-1")  # the older one acted on
+    decisions.grant_visa(mce, first.id, first.version, "V-OLD-1")  # the older one acted on
     assert [r.id for r in latest(mce, 10, actioned_only=True).rows] == [first.id, second.id]
     # Gestion's list stays by creation date
     assert [r.id for r in latest(exp, 10).rows] == [second.id, first.id]
@@ -442,6 +442,72 @@ def test_equal_bounds_are_not_an_error(world: World) -> None:
     assert _find(world, "exportateur", amount_min=amount, amount_max=amount) == ["a3"]
 
 
+# ------------------------------------------------------------------ the search form's values
+def test_the_form_values_become_filters() -> None:
+    raw = {**empty_form(), "number": "  le-2026-0001 ", "statuses": ["VISEE"],
+           "recipient": " Fruits ", "created_from": dt.date(2026, 3, 1),
+           "created_to": dt.datetime(2026, 3, 31, 12, 0), "currency": "EUR",
+           "tariff_code": " 0805 ", "amount_min": "1 250,5", "amount_max": "20000"}
+    filters = parse_filters(raw, actioned_only=True)
+    assert filters == SearchFilters(
+        number="le-2026-0001", statuses=(Status.VISAED,), recipient="Fruits",
+        created_from=dt.date(2026, 3, 1), created_to=dt.date(2026, 3, 31), currency="EUR",
+        tariff_code="0805", amount_min=Decimal("1250.50"), amount_max=Decimal("20000.00"),
+        actioned_only=True)
+
+
+def test_an_empty_form_is_no_filter() -> None:
+    assert parse_filters(empty_form(), actioned_only=False) == SearchFilters()
+    assert parse_filters({}, actioned_only=True) == SearchFilters(actioned_only=True)
+
+
+@pytest.mark.parametrize(
+    ("raw", "field", "message"),
+    [
+        ({"statuses": ["VISEE", "PERDUE"]}, "statuses", "Statut inconnu."),
+        ({"statuses": "VISEE"}, "statuses", "Statut inconnu."),
+        ({"created_from": "2026-03-01"}, "created_from", "Date de création : date invalide."),
+        ({"submitted_to": dt.date(1900, 1, 1)}, "submitted_to",
+         "Date de soumission : date hors limites (du 01/01/1990 au 31/12/2100)."),
+        ({"created_from": dt.date(2026, 3, 2), "created_to": dt.date(2026, 3, 1)},
+         "created_to", "Date de création : la fin précède le début."),
+        ({"amount_min": "douze"}, "amount_min", "Montant min : nombre attendu (ex. 1250,50)."),
+        ({"amount_max": "-3"}, "amount_max", "Montant max : doit être positif ou nul."),
+        ({"amount_min": "1,234"}, "amount_min", "Montant min : au plus 2 décimales."),
+        ({"amount_min": "10", "amount_max": "9,99"}, "amount_max",
+         "Montant : le maximum est inférieur au minimum."),
+        ({"number": 12}, "number", "Numéro : texte attendu."),
+        ({"number": "LE 2026"}, "number",
+         "Numéro : lettres, chiffres et tirets uniquement (ex. LE-2026-000123)."),
+        ({"recipient": "a\u202eb"}, "recipient",
+         "Destinataire : caractères de contrôle ou de sens d'écriture interdits."),
+        ({"currency": "EURO"}, "currency", "Devise : code ISO à trois lettres."),
+        ({"country": "FRA"}, "country", "Pays : code ISO à deux lettres."),
+        ({"customs_office": "3 01"}, "customs_office", "Bureau douanier : code inconnu."),
+        ({"tariff_code": "08a5"}, "tariff_code", "Nomenclature : chiffres uniquement."),
+    ],
+)
+def test_bad_form_values_are_refused_in_french(raw: dict[str, object], field: str,
+                                               message: str) -> None:
+    with pytest.raises(ValidationFailed) as info:
+        parse_filters(raw, actioned_only=False)
+    assert info.value.errors == {field: message}
+
+
+def test_every_bad_form_value_is_reported_at_once() -> None:
+    with pytest.raises(ValidationFailed) as info:
+        parse_filters({"amount_min": "abc", "amount_max": "5", "statuses": ["?"],
+                       "submitted_from": dt.date(2026, 5, 2),
+                       "submitted_to": dt.date(2026, 5, 1), "tariff_code": "x"},
+                      actioned_only=False)
+    assert info.value.errors == {
+        "amount_min": "Montant min : nombre attendu (ex. 1250,50).",
+        "statuses": "Statut inconnu.",
+        "submitted_to": "Date de soumission : la fin précède le début.",
+        "tariff_code": "Nomenclature : chiffres uniquement.",
+    }
+
+
 # ------------------------------------------------------------------ the index
 def _registration_indexes(conn: object) -> set[str]:
     names = set()
@@ -473,7 +539,7 @@ def test_number_prefix_uses_the_index_and_no_like(db_url: str) -> None:
 
 
 def test_prefix_search_runs_on_this_engine(db_url: str, actors: dict[str, Actor]) -> None:
-    lic = services.create_licence(actors["exportateur"], {
+    lic = drafting.create_licence(actors["exportateur"], {
         "recipient": None, "total_amount": "10", "currency": "EUR",
         "customs_regime": _first("regime"), "customs_office": _first("office"), "incoterm": "FOB",
     })

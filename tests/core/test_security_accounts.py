@@ -20,8 +20,8 @@ from core.config import PROJECT_ROOT
 from core.database import read_session, write_session
 from core.errors import AuthenticationFailed, ValidationFailed
 from core.models import User
+from core.records import Actor
 from core.seed import DEMO_PASSWORD, DEMO_USERS
-from core.views import Actor
 
 KEY = "k" * 40
 ATTACKER, VICTIM = "203.0.113.9", "198.51.100.7"
@@ -218,7 +218,7 @@ def test_long_passwords_are_accepted_up_to_128_characters(db_url: str,
     accented = "Ça a été déjà très agréable à Fès, où l’été brûlant évoque ô combien"[:64]
     assert len(accented) == 64 and len(accented.encode()) > 72  # beyond bcrypt's 72 bytes
     for name, password in (("long.ascii", long_ascii), ("long.accents", accented)):
-        admin.create_user(actors["admin"], name, "Long", password, "mce", rounds=4)
+        admin.add_user(actors["admin"], name, "Long", password, "mce", rounds=4)
         assert accounts.authenticate(name, password).username == name
         with pytest.raises(AuthenticationFailed):  # no silent truncation at 72 bytes
             accounts.authenticate(name, password[:-1] + "y")
@@ -254,7 +254,7 @@ def test_change_password_refusals_change_nothing(
 
 def test_a_password_set_by_an_administrator_must_be_changed(db_url: str,
                                                             actors: dict[str, Actor]) -> None:
-    uid = admin.create_user(actors["admin"], "nouvelle", "Nouvelle", STRONG, "analyste",
+    uid = admin.add_user(actors["admin"], "nouvelle", "Nouvelle", STRONG, "analyste",
                             rounds=4)
     assert accounts.password_change_required("nouvelle")
     assert not accounts.password_change_required("mce")

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from core import seed, services
+from core import decisions, drafting, seed
 from core.database import read_session
 from core.lifecycle import ACTION_ROLES, SYSTEM, TRANSITIONS, Action, Role, Status
 from core.models import (
@@ -34,7 +34,7 @@ from core.models import (
     User,
     utcnow,
 )
-from core.views import Actor
+from core.records import Actor
 from tests.conftest import fresh_database, visaed
 
 # Two runs on the same database, in small chunks: numbering and ids must carry over both.
@@ -380,7 +380,7 @@ def test_the_services_carry_on_after_the_seed(
     assert top_id and settled
 
     lic = visaed(actors, quantity="10")
-    lic = services.impute(
+    lic = decisions.impute(
         actors["douane"],
         lic.id,
         lic.version,
@@ -389,7 +389,7 @@ def test_the_services_carry_on_after_the_seed(
         customs_office=lic.customs_office,
         lines={lic.goods[0].id: ("10", "500")},
     )
-    lic = services.record_repatriation(
+    lic = decisions.record_repatriation(
         actors["banque"],
         lic.id,
         lic.version,
@@ -399,8 +399,8 @@ def test_the_services_carry_on_after_the_seed(
         file_name="avis.pdf",
         data=pdf,
     )
-    lic = services.settle(actors["banque"], lic.id, lic.version)
-    copy = services.copy_licence(actors["exportateur"], settled)
+    lic = decisions.settle(actors["banque"], lic.id, lic.version)
+    copy = drafting.copy_licence(actors["exportateur"], settled)
 
     assert lic.status == Status.SETTLED
     assert lic.id > top_id and copy.id > lic.id

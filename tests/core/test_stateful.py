@@ -25,13 +25,13 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import func, select
 
-from core import services
+from core import decisions, drafting
 from core.accounts import get_actor
 from core.database import read_session
 from core.errors import DomainError
 from core.files import tiny_pdf
 from core.models import HistoryEvent, Imputation, ImputationLine, Licence
-from core.views import Actor, LicenceDetail
+from core.records import Actor, LicenceDetail
 from tests.conftest import first_tariff, fresh_database, header
 
 EDITABLE = {"BROUILLON"}
@@ -116,7 +116,7 @@ class LicenceMachine(RuleBasedStateMachine):
     # ------------------------------------------------------------- exporter
     @rule(company=st.integers(0, 1))
     def create(self, company: int) -> None:
-        lic = services.create_licence(self.exporter(company), header())
+        lic = drafting.create_licence(self.exporter(company), header())
         self.events += 1
         assert lic.registration_number not in self.numbers
         self.numbers.add(lic.registration_number)
@@ -127,16 +127,16 @@ class LicenceMachine(RuleBasedStateMachine):
         """A shortcut to the circuit's second half: a complete licence, submitted and visaed
         (six events), so that imputations, reversals and proofs are reached in a short run."""
         exp = self.exporter(company)
-        lic = services.create_licence(exp, header())
-        lic = services.add_country(exp, lic.id, lic.version, "FR")
-        lic = services.add_invoice(exp, lic.id, lic.version, "100", dt.date.today(), "f.pdf",
+        lic = drafting.create_licence(exp, header())
+        lic = drafting.add_country(exp, lic.id, lic.version, "FR")
+        lic = drafting.add_invoice(exp, lic.id, lic.version, "100", dt.date.today(), "f.pdf",
                                    self.pdf)
         for _ in range(lines):
-            lic = services.add_goods_line(exp, lic.id, lic.version, designation="Tomates",
+            lic = drafting.add_goods_line(exp, lic.id, lic.version, designation="Tomates",
                                           origin_country="MA", quantity="10", net_weight="1",
                                           tariff_code=self.tariff)
-        lic = services.submit_for_visa(exp, lic.id, lic.version)
-        lic = services.grant_visa(self.users["mce"], lic.id, lic.version, f"V-{lic.id}")
+        lic = drafting.submit_for_visa(exp, lic.id, lic.version)
+        lic = decisions.grant_visa(self.users["mce"], lic.id, lic.version, f"V-{lic.id}")
         self.events += 5 + lines
         self.numbers.add(lic.registration_number)
         self.licences[lic.id] = Model(
@@ -150,7 +150,7 @@ class LicenceMachine(RuleBasedStateMachine):
         lid, m = self.pick(data)
         ok = (m.status in EDITABLE and who == m.company and country != "MA"
               and country not in m.countries)
-        if self.attempt(lid, ok, lambda: services.add_country(
+        if self.attempt(lid, ok, lambda: drafting.add_country(
                 self.exporter(who), lid, m.version, country)):
             m.countries.add(country)
 
@@ -159,7 +159,7 @@ class LicenceMachine(RuleBasedStateMachine):
     def add_invoice(self, data: st.DataObject, amount: str) -> None:
         lid, m = self.pick(data)
         ok = m.status in EDITABLE and amount in ("100", "2500.75")
-        if self.attempt(lid, ok, lambda: services.add_invoice(
+        if self.attempt(lid, ok, lambda: drafting.add_invoice(
                 self.exporter(m.company), lid, m.version, amount, dt.date.today(), "f.pdf",
                 self.pdf)):
             m.invoices += 1
@@ -169,7 +169,7 @@ class LicenceMachine(RuleBasedStateMachine):
     def add_goods(self, data: st.DataObject, qty: str) -> None:
         lid, m = self.pick(data)
         ok = m.status in EDITABLE and qty != "0"
-        result = self.attempt(lid, ok, lambda: services.add_goods_line(
+        result = self.attempt(lid, ok, lambda: drafting.add_goods_line(
             self.exporter(m.company), lid, m.version, designation="Tomates", origin_country="MA",
             quantity=qty, net_weight="1", tariff_code=self.tariff))
         if result:
@@ -181,7 +181,7 @@ class LicenceMachine(RuleBasedStateMachine):
     def submit(self, data: st.DataObject) -> None:
         lid, m = self.pick(data)
         ok = m.status in EDITABLE and m.complete
-        self.attempt(lid, ok, lambda: services.submit_for_visa(
+        self.attempt(lid, ok, lambda: drafting.submit_for_visa(
             self.exporter(m.company), lid, m.version))
 
     @precondition(lambda self: self.licences)
@@ -189,7 +189,7 @@ class LicenceMachine(RuleBasedStateMachine):
     def cancel(self, data: st.DataObject, reason: str) -> None:
         lid, m = self.pick(data)
         ok = m.status in {"BROUILLON", "VISEE"} and bool(reason)
-        self.attempt(lid, ok, lambda: services.cancel_licence(
+        self.attempt(lid, ok, lambda: drafting.cancel_licence(
             self.exporter(m.company), lid, m.version, reason))
 
     @precondition(lambda self: self.licences)
@@ -197,14 +197,14 @@ class LicenceMachine(RuleBasedStateMachine):
     def request_modification(self, data: st.DataObject) -> None:
         lid, m = self.pick(data)
         ok = m.status == "VISEE" and not m.imputed_any and not m.proofs
-        self.attempt(lid, ok, lambda: services.request_modification(
+        self.attempt(lid, ok, lambda: drafting.request_modification(
             self.exporter(m.company), lid, m.version, "Quantités revues"))
 
     @precondition(lambda self: self.licences)
     @rule(data=st.data())
     def copy(self, data: st.DataObject) -> None:
         lid, m = self.pick(data)
-        result = self.attempt(lid, True, lambda: services.copy_licence(
+        result = self.attempt(lid, True, lambda: drafting.copy_licence(
             self.exporter(m.company), lid))
         assert result is not None and result.registration_number not in self.numbers
         self.numbers.add(result.registration_number)
@@ -221,9 +221,9 @@ class LicenceMachine(RuleBasedStateMachine):
         actor = self.users[by]
         ok = m.status == "SOUMISE" and by == "mce"
         calls = {
-            "grant": lambda: services.grant_visa(actor, lid, m.version, f"V-{lid}"),
-            "refuse": lambda: services.refuse_visa(actor, lid, m.version, "Non conforme"),
-            "send_back": lambda: services.send_back(actor, lid, m.version, "À corriger"),
+            "grant": lambda: decisions.grant_visa(actor, lid, m.version, f"V-{lid}"),
+            "refuse": lambda: decisions.refuse_visa(actor, lid, m.version, "Non conforme"),
+            "send_back": lambda: decisions.send_back(actor, lid, m.version, "À corriger"),
         }
         self.attempt(lid, ok, calls[decision])
 
@@ -240,7 +240,7 @@ class LicenceMachine(RuleBasedStateMachine):
         amount = (qty * share / 2).quantize(Decimal("0.001"))
         ok = (m.status in {"VISEE", "IMPUTEE_PARTIELLEMENT"} and ref not in m.refs
               and amount > 0 and imputed + amount <= qty)
-        result = self.attempt(lid, ok, lambda: services.impute(
+        result = self.attempt(lid, ok, lambda: decisions.impute(
                 self.users["douane"], lid, m.version, declaration_ref=ref,
                 declaration_date=dt.date.today(), customs_office=header()["customs_office"],
                 lines={gid: (str(amount), "10")}))
@@ -271,7 +271,7 @@ class LicenceMachine(RuleBasedStateMachine):
         ref, gid, qty, value = m.imputations[imp_id]
         ok = (m.status in {"IMPUTEE_PARTIELLEMENT", "IMPUTEE_TOTALEMENT"} and by == "douane"
               and bool(reason.strip()))
-        if self.attempt(lid, ok, lambda: services.reverse_imputation(
+        if self.attempt(lid, ok, lambda: decisions.reverse_imputation(
                 self.users[by], lid, m.version, imp_id, reason)):
             del m.imputations[imp_id]
             licensed, imputed = m.goods[gid]
@@ -287,7 +287,7 @@ class LicenceMachine(RuleBasedStateMachine):
         m = self.licences[lid]
         proof = data.draw(st.sampled_from(sorted(m.proofs)))
         ok = m.status in {"IMPUTEE_PARTIELLEMENT", "IMPUTEE_TOTALEMENT"}
-        if self.attempt(lid, ok, lambda: services.withdraw_repatriation(
+        if self.attempt(lid, ok, lambda: decisions.withdraw_repatriation(
                 self.users["banque"], lid, m.version, proof, "Erreur de licence")):
             m.repatriated -= m.proofs.pop(proof)
 
@@ -297,7 +297,7 @@ class LicenceMachine(RuleBasedStateMachine):
         lid, m = self.pick(data, frozenset({"IMPUTEE_PARTIELLEMENT", "IMPUTEE_TOTALEMENT"}))
         ok = m.status in {"IMPUTEE_PARTIELLEMENT", "IMPUTEE_TOTALEMENT"}
         ref = f"R{self.events}"
-        result = self.attempt(lid, ok, lambda: services.record_repatriation(
+        result = self.attempt(lid, ok, lambda: decisions.record_repatriation(
                 self.users["banque"], lid, m.version, amount=amount,
                 repatriation_date=dt.date.today(), bank_reference=ref, file_name="r.pdf",
                 data=self.pdf))
@@ -313,7 +313,7 @@ class LicenceMachine(RuleBasedStateMachine):
         lid, m = self.pick(data, frozenset({"IMPUTEE_PARTIELLEMENT", "IMPUTEE_TOTALEMENT"}))
         # validity never ends within a run: only a total imputation can be settled
         ok = m.status == "IMPUTEE_TOTALEMENT" and m.repatriated >= m.imputed_value
-        self.attempt(lid, ok, lambda: services.settle(self.users["banque"], lid, m.version))
+        self.attempt(lid, ok, lambda: decisions.settle(self.users["banque"], lid, m.version))
 
     # ------------------------------------------------------------- invariants
     @invariant()

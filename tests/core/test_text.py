@@ -111,8 +111,18 @@ def test_local_datetime_conversions() -> None:
     assert text.with_local_time("Date") == "Date (heure du Maroc)"
 
 
+def test_delays_in_hours_and_waits() -> None:
+    assert text.fr_hours(36.5) == f"36,5{NBSP}h (1,5{NBSP}j)"
+    assert text.fr_hours(Decimal("1234"), with_days=False) == f"1{NNBSP}234,0{NBSP}h"
+    assert text.fr_waiting(50) == "2 j 2 h"
+    assert text.fr_waiting(5) == "5 h"
+    assert text.fr_waiting(0) == "moins d'une heure"
+    assert len(text.file_stamp()) == 8 and text.file_stamp().isdigit()
+
+
 def test_screen_helpers_show_a_dash_for_missing_values() -> None:
     assert fmt.amount(None) == fmt.quantity(None) == fmt.date(None) == fmt.datetime(None) == "—"
+    assert fmt.hours(None) == "—"
     assert fmt.amount(Decimal("12500.5"), "EUR") == text.fr_amount(Decimal("12500.5"), "EUR")
     assert fmt.quantity(Decimal("1250.500")) == f"1{NNBSP}250,5"
     assert fmt.local(None) is None

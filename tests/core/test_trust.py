@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from core import services
+from core import decisions, drafting, reading
 from core.database import read_session, write_session
 from core.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from core.lifecycle import Action, Status
 from core.models import HistoryChange, HistoryEvent, Licence
-from core.views import Actor, FieldChange, LicenceDetail
+from core.records import Actor, FieldChange, LicenceDetail
 from tests.conftest import complete_draft, header, visaed
 
 TODAY = dt.date.today()
@@ -47,24 +47,24 @@ def stored(licence_id: int) -> Licence:
 
 def _impute(actors: dict[str, Actor], lic: LicenceDetail, ref: str,
             lines: dict[int, tuple[str, str]]) -> LicenceDetail:
-    return services.impute(actors["douane"], lic.id, lic.version, declaration_ref=ref,
+    return decisions.impute(actors["douane"], lic.id, lic.version, declaration_ref=ref,
                            declaration_date=TODAY, customs_office=lic.customs_office, lines=lines)
 
 
 # ------------------------------------------------------------------ 2. currency frozen
 def test_currency_is_frozen_while_invoices_exist(actors: dict[str, Actor], pdf: bytes) -> None:
     exp = actors["exportateur"]
-    lic = services.create_licence(exp, header(total_amount="6000"))
-    lic = services.add_invoice(exp, lic.id, lic.version, "6000", TODAY, "f.pdf", pdf)
+    lic = drafting.create_licence(exp, header(total_amount="6000"))
+    lic = drafting.add_invoice(exp, lic.id, lic.version, "6000", TODAY, "f.pdf", pdf)
     with pytest.raises(ValidationFailed) as refused:
-        services.update_header(exp, lic.id, lic.version, header(total_amount="6000",
+        drafting.update_header(exp, lic.id, lic.version, header(total_amount="6000",
                                                                  currency="USD"))
     assert "Retirez d'abord les factures" in refused.value.errors["currency"]
     after = stored(lic.id)
     assert (after.currency, after.version) == ("EUR", lic.version)
     # once the invoices are gone the currency may change
-    lic = services.remove_invoice(exp, lic.id, lic.version, lic.invoices[0].id)
-    lic = services.update_header(exp, lic.id, lic.version, header(total_amount="6000",
+    lic = drafting.remove_invoice(exp, lic.id, lic.version, lic.invoices[0].id)
+    lic = drafting.update_header(exp, lic.id, lic.version, header(total_amount="6000",
                                                                    currency="USD"))
     assert stored(lic.id).currency == "USD"
 
@@ -77,7 +77,7 @@ def test_imputed_value_cannot_exceed_the_licence_amount(actors: dict[str, Actor]
         _impute(actors, lic, "D-1", {g1.id: ("10", "999999")})
     assert "dépasserait le montant total" in refused.value.errors["lines"]
     assert stored(lic.id).status == Status.VISAED
-    assert services.get_licence(actors["douane"], lic.id).imputed_value == 0
+    assert reading.get_licence(actors["douane"], lic.id).imputed_value == 0
     lic = _impute(actors, lic, "D-1", {g1.id: ("100", "12000")})
     with pytest.raises(ValidationFailed, match="reste imputable 500,50"):
         _impute(actors, lic, "D-2", {g2.id: ("100", "600")})
@@ -95,24 +95,24 @@ def test_reverse_imputation_restores_quantities_and_status(actors: dict[str, Act
     assert lic.status == Status.FULLY_IMPUTED
     d1, d2 = lic.imputations
     with pytest.raises(ValidationFailed):  # the reason is mandatory
-        services.reverse_imputation(douane, lic.id, lic.version, d2.id, "  ")
+        decisions.reverse_imputation(douane, lic.id, lic.version, d2.id, "  ")
     with pytest.raises(NotAllowed):  # customs only
-        services.reverse_imputation(actors["banque"], lic.id, lic.version, d2.id, "erreur")
-    lic = services.reverse_imputation(douane, lic.id, lic.version, d2.id, "Valeur mal saisie")
+        decisions.reverse_imputation(actors["banque"], lic.id, lic.version, d2.id, "erreur")
+    lic = decisions.reverse_imputation(douane, lic.id, lic.version, d2.id, "Valeur mal saisie")
     assert lic.status == Status.PARTIALLY_IMPUTED
     assert [g.remaining_quantity for g in lic.goods] == [0, 100]
     assert lic.imputed_value == Decimal("5000.00")
     assert lic.imputations[1].is_reversed and lic.imputations[1].reversed_by == "douane"
     assert lic.imputations[1].reversal_reason == "Valeur mal saisie"
     with pytest.raises(ValidationFailed, match="déjà annulée"):
-        services.reverse_imputation(douane, lic.id, lic.version, d2.id, "encore")
-    lic = services.reverse_imputation(douane, lic.id, lic.version, d1.id, "Mauvaise licence")
+        decisions.reverse_imputation(douane, lic.id, lic.version, d2.id, "encore")
+    lic = decisions.reverse_imputation(douane, lic.id, lic.version, d1.id, "Mauvaise licence")
     assert lic.status == Status.VISAED and lic.imputed_value == 0
     assert [g.remaining_quantity for g in lic.goods] == [100, 100]
     # the same declaration can now be imputed again, correctly
     lic = _impute(actors, lic, "D-2", {g2.id: ("40", "2000")})
     assert lic.status == Status.PARTIALLY_IMPUTED and lic.imputed_value == Decimal("2000.00")
-    rows = services.history(actors["exportateur"], lic.id)
+    rows = reading.history(actors["exportateur"], lic.id)
     reversals = [r for r in rows if r.action == Action.REVERSE_IMPUTATION]
     assert [(r.status_before, r.status_after) for r in reversals] == [
         (Status.FULLY_IMPUTED, Status.PARTIALLY_IMPUTED),
@@ -128,8 +128,8 @@ def test_reverse_imputation_of_another_licence_is_not_found(actors: dict[str, Ac
     a = _impute(actors, a, "D-A", {a.goods[0].id: ("10", "100")})
     b = _impute(actors, b, "D-B", {b.goods[0].id: ("10", "100")})
     with pytest.raises(NotFound):
-        services.reverse_imputation(actors["douane"], b.id, b.version, a.imputations[0].id, "x")
-    assert not services.get_licence(actors["douane"], a.id).imputations[0].is_reversed
+        decisions.reverse_imputation(actors["douane"], b.id, b.version, a.imputations[0].id, "x")
+    assert not reading.get_licence(actors["douane"], a.id).imputations[0].is_reversed
 
 
 # ------------------------------------------------------------------ 3. withdrawal of proofs
@@ -137,24 +137,24 @@ def test_withdraw_repatriation_before_settlement(actors: dict[str, Actor], pdf: 
     bank = actors["banque"]
     lic = visaed(actors)
     lic = _impute(actors, lic, "D-1", {lic.goods[0].id: ("100", "1000")})
-    lic = services.record_repatriation(bank, lic.id, lic.version, amount="1000",
+    lic = decisions.record_repatriation(bank, lic.id, lic.version, amount="1000",
                                        repatriation_date=TODAY, bank_reference="R-1",
                                        file_name="r.pdf", data=pdf)
     with pytest.raises(ValidationFailed):
-        services.withdraw_repatriation(bank, lic.id, lic.version, lic.repatriations[0].id, "")
-    lic = services.withdraw_repatriation(bank, lic.id, lic.version, lic.repatriations[0].id,
+        decisions.withdraw_repatriation(bank, lic.id, lic.version, lic.repatriations[0].id, "")
+    lic = decisions.withdraw_repatriation(bank, lic.id, lic.version, lic.repatriations[0].id,
                                          "Virement d'une autre licence")
     assert lic.repatriated_amount == 0 and lic.repatriations[0].is_withdrawn
     assert lic.status == Status.FULLY_IMPUTED
     with pytest.raises(NotAllowed, match="Rapatriement insuffisant"):
-        services.settle(bank, lic.id, lic.version)
-    lic = services.record_repatriation(bank, lic.id, lic.version, amount="1000",
+        decisions.settle(bank, lic.id, lic.version)
+    lic = decisions.record_repatriation(bank, lic.id, lic.version, amount="1000",
                                        repatriation_date=TODAY, bank_reference="R-1",
                                        file_name="r.pdf", data=pdf)  # same reference, again
-    lic = services.settle(bank, lic.id, lic.version)
+    lic = decisions.settle(bank, lic.id, lic.version)
     with pytest.raises(InvalidTransition):  # not after Apurée
-        services.withdraw_repatriation(bank, lic.id, lic.version, lic.repatriations[1].id, "x")
-    (event,) = [r for r in services.history(bank, lic.id)
+        decisions.withdraw_repatriation(bank, lic.id, lic.version, lic.repatriations[1].id, "x")
+    (event,) = [r for r in reading.history(bank, lic.id)
                 if r.action == Action.WITHDRAW_REPATRIATION]
     assert ("Montant rapatrié", "1 000,00 EUR", "0,00 EUR") in changes_of(list(event.changes))
 
@@ -162,11 +162,11 @@ def test_withdraw_repatriation_before_settlement(actors: dict[str, Actor], pdf: 
 # ------------------------------------------------------------------ 4. unique visa numbers
 def test_visa_numbers_are_unique(actors: dict[str, Actor]) -> None:
     exp, mce = actors["exportateur"], actors["mce"]
-    a = services.submit_for_visa(exp, (d := complete_draft(exp)).id, d.version)
-    b = services.submit_for_visa(exp, (d := complete_draft(exp)).id, d.version)
-    services.grant_visa(mce, a.id, a.version, "V-2026-777")
+    a = drafting.submit_for_visa(exp, (d := complete_draft(exp)).id, d.version)
+    b = drafting.submit_for_visa(exp, (d := complete_draft(exp)).id, d.version)
+    decisions.grant_visa(mce, a.id, a.version, "V-2026-777")
     with pytest.raises(ValidationFailed) as refused:
-        services.grant_visa(mce, b.id, b.version, "v-2026-777 ".upper())
+        decisions.grant_visa(mce, b.id, b.version, "v-2026-777 ".upper())
     assert "déjà attribué" in refused.value.errors["visa_number"]
     assert stored(b.id).status == Status.SUBMITTED
     # the database refuses it too, whoever writes
@@ -178,24 +178,24 @@ def test_visa_numbers_are_unique(actors: dict[str, Actor]) -> None:
 # ------------------------------------------------------------------ 5. no event when nothing changed
 def test_saving_an_unchanged_header_writes_nothing(actors: dict[str, Actor]) -> None:
     exp = actors["exportateur"]
-    lic = services.create_licence(exp, header())
+    lic = drafting.create_licence(exp, header())
     events = event_count(lic.id)
-    same = services.update_header(exp, lic.id, lic.version, header(total_amount="12 500,50"))
+    same = drafting.update_header(exp, lic.id, lic.version, header(total_amount="12 500,50"))
     assert same.version == lic.version and event_count(lic.id) == events
-    changed = services.update_header(exp, lic.id, lic.version, header(recipient="Autre GmbH"))
+    changed = drafting.update_header(exp, lic.id, lic.version, header(recipient="Autre GmbH"))
     assert changed.version == lic.version + 1 and event_count(lic.id) == events + 1
 
 
 # ------------------------------------------------------------------ field-level history
 def test_history_records_each_changed_field(actors: dict[str, Actor], pdf: bytes) -> None:
     exp = actors["exportateur"]
-    lic = services.create_licence(exp, header(total_amount="10000"))
-    lic = services.update_header(exp, lic.id, lic.version,
+    lic = drafting.create_licence(exp, header(total_amount="10000"))
+    lic = drafting.update_header(exp, lic.id, lic.version,
                                  header(total_amount="12500", recipient="Nordfrucht AG"))
-    lic = services.add_country(exp, lic.id, lic.version, "DE")
-    lic = services.add_invoice(exp, lic.id, lic.version, "12500", dt.date(2026, 1, 15),
+    lic = drafting.add_country(exp, lic.id, lic.version, "DE")
+    lic = drafting.add_invoice(exp, lic.id, lic.version, "12500", dt.date(2026, 1, 15),
                                "facture.pdf", pdf)
-    rows = services.history(exp, lic.id)
+    rows = reading.history(exp, lic.id)
     create, edit, country, invoice = rows
     assert ("Montant total", "", "10 000,00 EUR") in changes_of(list(create.changes))
     assert changes_of(list(edit.changes)) == [
@@ -216,16 +216,16 @@ def test_history_records_each_changed_field(actors: dict[str, Actor], pdf: bytes
 
 def test_a_refused_change_leaves_no_history(actors: dict[str, Actor]) -> None:
     exp = actors["exportateur"]
-    lic = services.create_licence(exp, header())
+    lic = drafting.create_licence(exp, header())
     before = event_count(lic.id)
     with pytest.raises(ValidationFailed):
-        services.update_header(exp, lic.id, lic.version, header(total_amount="-1"))
+        drafting.update_header(exp, lic.id, lic.version, header(total_amount="-1"))
     assert event_count(lic.id) == before
 
 
 def test_visa_and_goods_changes_are_recorded(actors: dict[str, Actor]) -> None:
     lic = visaed(actors)
-    rows = services.history(actors["mce"], lic.id)
+    rows = reading.history(actors["mce"], lic.id)
     visa = next(r for r in rows if r.action == Action.GRANT_VISA)
     labels = [c.label for c in visa.changes]
     assert labels == ["Numéro de visa", "Date du visa", "Fin de validité"]
@@ -238,14 +238,14 @@ def test_visa_and_goods_changes_are_recorded(actors: dict[str, Actor]) -> None:
 def test_new_revision_compared_with_the_visaed_one(actors: dict[str, Actor]) -> None:
     exp, mce = actors["exportateur"], actors["mce"]
     lic = visaed(actors)
-    assert services.compare_revisions(exp, lic) is None  # nothing to compare yet
-    lic = services.request_modification(exp, lic.id, lic.version, "Quantité revue")
-    lic = services.update_header(exp, lic.id, lic.version, header(total_amount="13000"))
-    lic = services.add_goods_line(exp, lic.id, lic.version, designation="Oranges",
+    assert reading.compare_revisions(exp, lic) is None  # nothing to compare yet
+    lic = drafting.request_modification(exp, lic.id, lic.version, "Quantité revue")
+    lic = drafting.update_header(exp, lic.id, lic.version, header(total_amount="13000"))
+    lic = drafting.add_goods_line(exp, lic.id, lic.version, designation="Oranges",
                                   origin_country="MA", quantity="5", net_weight="50",
                                   tariff_code=lic.goods[0].tariff_code)
-    lic = services.submit_for_visa(exp, lic.id, lic.version)
-    comparison = services.compare_revisions(mce, services.get_licence(mce, lic.id))
+    lic = drafting.submit_for_visa(exp, lic.id, lic.version)
+    comparison = reading.compare_revisions(mce, reading.get_licence(mce, lic.id))
     assert comparison is not None
     assert (comparison.visaed_revision, comparison.current_revision) == (0, 1)
     changed = {(f.section, f.label): (plain(f.visaed), plain(f.current))
@@ -257,9 +257,9 @@ def test_new_revision_compared_with_the_visaed_one(actors: dict[str, Actor]) -> 
     unchanged = [f for f in comparison.fields if not f.changed]
     assert any(f.label == "Devise" for f in unchanged)
     # the second visa keeps its own snapshot; the exporter sees the same comparison
-    assert services.compare_revisions(exp, lic) == comparison
+    assert reading.compare_revisions(exp, lic) == comparison
     with pytest.raises(NotFound):  # another company's licence, whatever the detail claims
-        services.compare_revisions(actors["exportateur2"], lic)
+        reading.compare_revisions(actors["exportateur2"], lic)
 
 
 def test_the_printed_licence_marks_reversed_records(actors: dict[str, Actor], pdf: bytes) -> None:
@@ -268,12 +268,12 @@ def test_the_printed_licence_marks_reversed_records(actors: dict[str, Actor], pd
 
     import pypdf
 
-    from core.exports import licence_pdf
+    from core.exports.pdf import licence_pdf
     from core.text import fr_date
 
     lic = visaed(actors)
     lic = _impute(actors, lic, "DUM-ERR", {lic.goods[0].id: ("10", "999")})
-    lic = services.reverse_imputation(actors["douane"], lic.id, lic.version,
+    lic = decisions.reverse_imputation(actors["douane"], lic.id, lic.version,
                                       lic.imputations[0].id, "Mauvaise licence")
     lic = _impute(actors, lic, "DUM-OK", {lic.goods[0].id: ("10", "100")})
     reader = pypdf.PdfReader(io.BytesIO(licence_pdf(lic)))

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from core import services
+from core import drafting, reading
 from core.accounts import get_actor
-from core.views import Actor, LicenceDetail
+from core.records import Actor, LicenceDetail
 from tests.conftest import header
 from tests.e2e.conftest import body_text, idle, key, login, wait_until
 
@@ -30,7 +30,7 @@ def _box(page: Any, label: str) -> Any:
 
 
 def _stored(actor: Actor, licence_id: int) -> LicenceDetail:
-    return services.get_licence(actor, licence_id)
+    return reading.get_licence(actor, licence_id)
 
 
 def _open(page: Any, server: str, licence_id: int) -> None:
@@ -59,7 +59,7 @@ def _save(page: Any, which: str) -> None:
 def test_header_saves_again_and_again(server: str, server_core: str, browser: Any, shots: Path
                                       ) -> None:
     actor = get_actor("exportateur")
-    lic = services.create_licence(actor, header(recipient="Destinataire initial"))
+    lic = drafting.create_licence(actor, header(recipient="Destinataire initial"))
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR")
     page = context.new_page()
     login(page, server, "exportateur")

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from core import services
+from core import decisions, drafting, reading
 from core.accounts import get_actor
 from core.lifecycle import Status
-from core.views import LicenceDetail
+from core.records import LicenceDetail
 from tests.conftest import complete_draft, header
 from tests.e2e.conftest import body_text, idle, key, login, select, wait_until
 
@@ -41,20 +41,20 @@ def _shot(page: Any, folder: Path, name: str) -> None:
 def _modified_and_resubmitted() -> LicenceDetail:
     exp, mce = get_actor("exportateur"), get_actor("mce")
     lic = complete_draft(exp)
-    lic = services.submit_for_visa(exp, lic.id, lic.version)
-    lic = services.grant_visa(mce, lic.id, lic.version, f"V-E2E-{lic.id}")
-    lic = services.request_modification(exp, lic.id, lic.version, "Montant revu")
-    lic = services.update_header(exp, lic.id, lic.version,
+    lic = drafting.submit_for_visa(exp, lic.id, lic.version)
+    lic = decisions.grant_visa(mce, lic.id, lic.version, f"V-E2E-{lic.id}")
+    lic = drafting.request_modification(exp, lic.id, lic.version, "Montant revu")
+    lic = drafting.update_header(exp, lic.id, lic.version,
                                  header(total_amount="14000", recipient="Nordfrucht AG"))
-    return services.submit_for_visa(exp, lic.id, lic.version)
+    return drafting.submit_for_visa(exp, lic.id, lic.version)
 
 
 def _wrongly_imputed() -> LicenceDetail:
     exp, mce = get_actor("exportateur"), get_actor("mce")
     lic = complete_draft(exp, lines=2)
-    lic = services.submit_for_visa(exp, lic.id, lic.version)
-    lic = services.grant_visa(mce, lic.id, lic.version, f"V-E2E-{lic.id}")
-    return services.impute(get_actor("douane"), lic.id, lic.version, declaration_ref="DUM-ERR-1",
+    lic = drafting.submit_for_visa(exp, lic.id, lic.version)
+    lic = decisions.grant_visa(mce, lic.id, lic.version, f"V-E2E-{lic.id}")
+    return decisions.impute(get_actor("douane"), lic.id, lic.version, declaration_ref="DUM-ERR-1",
                            declaration_date=dt.date.today(), customs_office=lic.customs_office,
                            lines={lic.goods[0].id: ("100", "9000")})
 
@@ -125,8 +125,8 @@ def test_history_comparison_and_reversal(server: str, server_core: str, browser:
     _shot(page, shots, "04_douane_annulation_faite")
     context.close()
 
-    after = services.get_licence(get_actor("douane"), imputed.id)
+    after = reading.get_licence(get_actor("douane"), imputed.id)
     assert after.status == Status.VISAED and after.imputed_value == 0
     assert after.imputations[0].reversal_reason == "Valeur saisie sur la mauvaise licence"
-    events = services.history(get_actor("exportateur"), imputed.id)
+    events = reading.history(get_actor("exportateur"), imputed.id)
     assert events[-1].action_label == "Annulation d'une imputation"

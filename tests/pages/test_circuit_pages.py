@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy import func, select, text
 from streamlit.testing.v1 import AppTest
 
-from core import circuit, services
+from core import access, circuit, decisions, drafting, reading
 from core.database import read_session, write_session
 from core.files import tiny_pdf
 from core.lifecycle import Status
 from core.models import Imputation, Licence, Repatriation, StoredFile
-from core.views import Actor, LicenceDetail
+from core.records import Actor, LicenceDetail
 from tests.conftest import complete_draft, visaed
 from tests.pages.login import app, texts
 
@@ -65,7 +65,7 @@ def widget(at: AppTest, kind: str, key_prefix: str) -> Any:
 
 def submitted(actors: dict[str, Actor], who: str = "exportateur") -> LicenceDetail:
     lic = complete_draft(actors[who])
-    return services.submit_for_visa(actors[who], lic.id, lic.version)
+    return drafting.submit_for_visa(actors[who], lic.id, lic.version)
 
 
 # ------------------------------------------------------------------ guard
@@ -119,7 +119,7 @@ def test_grant_the_visa_through_the_dialog(actors: dict[str, Actor]) -> None:
     number = at.text_input(key=f"mce_visa_number_{lic.id}")
     assert number.value == circuit.suggested_visa_number(lic.registration_number)
     end = at.date_input(key=f"mce_visa_end_{lic.id}")
-    assert end.value == services.default_validity_end(services.today())
+    assert end.value == decisions.default_validity_end(access.today())
     number.input("V-2026-777")
     end.set_value(TODAY + dt.timedelta(days=90))
     at.button(key="mce_visa_confirm").click().run()
@@ -164,7 +164,7 @@ def test_send_back_returns_the_licence_to_the_exporter_with_the_reason(
 def test_a_licence_decided_meanwhile_is_not_decided_twice(actors: dict[str, Actor]) -> None:
     lic = submitted(actors)
     at = open_mce(lic, "visa")
-    services.refuse_visa(actors["mce"], lic.id, lic.version, "décidé ailleurs")  # another agent
+    decisions.refuse_visa(actors["mce"], lic.id, lic.version, "décidé ailleurs")  # another agent
     at.button(key="mce_visa_confirm").click().run()
     assert not at.exception
     assert ("Opération « Visa MCE accordé » impossible : la licence est « Refusée »."
@@ -176,8 +176,8 @@ def test_a_licence_decided_meanwhile_is_not_decided_twice(actors: dict[str, Acto
 
 def test_history_of_decisions_with_search(actors: dict[str, Actor]) -> None:
     a, b = submitted(actors), submitted(actors)
-    services.grant_visa(actors["mce"], a.id, a.version, "V-1")
-    services.send_back(actors["mce"], b.id, b.version, "Incomplet")
+    decisions.grant_visa(actors["mce"], a.id, a.version, "V-1")
+    decisions.send_back(actors["mce"], b.id, b.version, "Incomplet")
     at = app(MCE, "mce")
     at.session_state["mce_tab"] = "Historique des décisions"
     at.run()
@@ -231,7 +231,7 @@ def test_impute_part_then_the_rest(actors: dict[str, Actor]) -> None:
     assert widget(at, "text_input", "imp_ref_").value == ""  # a fresh form
     declare(at, "DUM-2", {g1.id: ("6", "600")})
     assert db_row(lic.id)["status"] == Status.FULLY_IMPUTED
-    detail = services.get_licence(actors["douane"], lic.id)
+    detail = reading.get_licence(actors["douane"], lic.id)
     assert [i.declaration_ref for i in detail.imputations] == ["DUM-1", "DUM-2"]
     assert "Aucune licence visée à imputer." in texts(at)
 
@@ -254,7 +254,7 @@ def test_a_repeated_declaration_reference_is_refused(actors: dict[str, Actor]) -
     declare(at, "dum-7", {line: ("2", "20")})
     assert "La déclaration DUM-7 est déjà imputée sur cette licence." in errors(at)
     assert db_row(lic.id) == after_first and count(Imputation) == 1
-    assert services.get_licence(actors["douane"], lic.id).goods[0].imputed_quantity == 2
+    assert reading.get_licence(actors["douane"], lic.id).goods[0].imputed_quantity == 2
 
 
 def test_an_imputation_made_meanwhile_is_counted_and_the_input_kept(
@@ -263,7 +263,7 @@ def test_an_imputation_made_meanwhile_is_counted_and_the_input_kept(
     lic = visaed(actors, quantity="10")
     line = lic.goods[0].id
     at = open_customs(lic)
-    services.impute(actors["douane"], lic.id, lic.version, declaration_ref="DUM-8",
+    decisions.impute(actors["douane"], lic.id, lic.version, declaration_ref="DUM-8",
                     declaration_date=TODAY, customs_office=lic.customs_office,
                     lines={line: ("8", "80")})  # another officer, same licence
     declare(at, "DUM-9", {line: ("4", "40")})
@@ -294,7 +294,7 @@ def test_search_by_number_and_expired_licences_left_out(actors: dict[str, Actor]
 def imputed(actors: dict[str, Actor], value: str = "1000.10", *, total: bool = True
             ) -> LicenceDetail:
     lic = visaed(actors, quantity="10")
-    return services.impute(actors["douane"], lic.id, lic.version, declaration_ref="D1",
+    return decisions.impute(actors["douane"], lic.id, lic.version, declaration_ref="D1",
                            declaration_date=TODAY, customs_office=lic.customs_office,
                            lines={lic.goods[0].id: ("10" if total else "5", value)})
 
@@ -325,7 +325,7 @@ def test_repatriation_with_a_pdf_then_settlement(actors: dict[str, Actor]) -> No
     assert at.button(key="settle").disabled
     assert "Rapatriement insuffisant" in texts(at)
     repatriate(at, "1000,10", "vir-2026-1", tiny_pdf(["Avis de rapatriement"]))
-    detail = services.get_licence(actors["banque"], lic.id)
+    detail = reading.get_licence(actors["banque"], lic.id)
     assert [(r.bank_reference, r.amount, r.file.file_name) for r in detail.repatriations] == [
         ("VIR-2026-1", Decimal("1000.10"), "avis.pdf")]
     assert list(frame(at, "Référence bancaire")["Référence bancaire"]) == ["VIR-2026-1"]
@@ -361,7 +361,7 @@ def test_partial_imputation_cannot_be_settled_before_its_validity_end(
     actors: dict[str, Actor]
 ) -> None:
     lic = imputed(actors, "50", total=False)
-    services.record_repatriation(actors["banque"], lic.id, lic.version, amount="50",
+    decisions.record_repatriation(actors["banque"], lic.id, lic.version, amount="50",
                                  repatriation_date=TODAY, bank_reference="R1",
                                  file_name="avis.pdf", data=tiny_pdf(["Avis"]))
     at = open_bank(lic)
@@ -381,7 +381,7 @@ def test_partial_imputation_cannot_be_settled_before_its_validity_end(
 def test_customs_reverses_a_mistaken_imputation_with_a_reason(actors: dict[str, Actor]) -> None:
     lic = visaed(actors, lines=2, quantity="10")
     g1, g2 = lic.goods
-    lic = services.impute(actors["douane"], lic.id, lic.version, declaration_ref="DUM-1",
+    lic = decisions.impute(actors["douane"], lic.id, lic.version, declaration_ref="DUM-1",
                           declaration_date=TODAY, customs_office=lic.customs_office,
                           lines={g1.id: ("10", "900"), g2.id: ("10", "100")})
     assert lic.status == Status.FULLY_IMPUTED
@@ -401,7 +401,7 @@ def test_customs_reverses_a_mistaken_imputation_with_a_reason(actors: dict[str, 
     assert not at.exception
     assert db_row(lic.id)["status"] == Status.VISAED
     assert any("annulée sur la licence" in s.value for s in at.success)
-    detail = services.get_licence(actors["douane"], lic.id)
+    detail = reading.get_licence(actors["douane"], lic.id)
     assert [g.remaining_quantity for g in detail.goods] == [10, 10]
     assert detail.imputations[0].reversal_reason == "Valeurs inversées entre les lignes"
     # back in the worklist to be imputed again
@@ -412,7 +412,7 @@ def test_customs_reverses_a_mistaken_imputation_with_a_reason(actors: dict[str, 
 
 def test_the_bank_withdraws_a_proof_recorded_by_mistake(actors: dict[str, Actor]) -> None:
     lic = imputed(actors)
-    lic = services.record_repatriation(actors["banque"], lic.id, lic.version, amount="1000.10",
+    lic = decisions.record_repatriation(actors["banque"], lic.id, lic.version, amount="1000.10",
                                        repatriation_date=TODAY, bank_reference="VIR-X",
                                        file_name="avis.pdf", data=tiny_pdf(["Avis"]))
     at = open_bank(lic)
@@ -424,7 +424,7 @@ def test_the_bank_withdraws_a_proof_recorded_by_mistake(actors: dict[str, Actor]
     assert at.button(key="settle").disabled
     state = list(frame(at, "Référence bancaire")["État"])
     assert state[0].startswith("Retiré le ") and "Virement d'un autre client" in state[0]
-    assert services.get_licence(actors["banque"], lic.id).repatriated_amount == 0
+    assert reading.get_licence(actors["banque"], lic.id).repatriated_amount == 0
 
 
 def test_the_mce_compares_a_modified_licence_with_the_visaed_revision(
@@ -432,12 +432,12 @@ def test_the_mce_compares_a_modified_licence_with_the_visaed_revision(
 ) -> None:
     exp = actors["exportateur"]
     lic = visaed(actors)
-    lic = services.request_modification(exp, lic.id, lic.version, "Montant revu")
+    lic = drafting.request_modification(exp, lic.id, lic.version, "Montant revu")
     header = {k: getattr(lic, k) for k in ("recipient", "category", "total_amount", "currency",
                                             "customs_regime", "customs_office", "payment_terms",
                                             "incoterm")}
-    lic = services.update_header(exp, lic.id, lic.version, {**header, "total_amount": "13000"})
-    lic = services.submit_for_visa(exp, lic.id, lic.version)
+    lic = drafting.update_header(exp, lic.id, lic.version, {**header, "total_amount": "13000"})
+    lic = drafting.submit_for_visa(exp, lic.id, lic.version)
     at = app(MCE, "mce").run()
     assert not at.exception
     assert list(frame(at, "Révision")["Révision"]) == ["1 (modifiée après visa)"]

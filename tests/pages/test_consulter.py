@@ -8,10 +8,10 @@ import datetime as dt
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
-from core import services
+from core import decisions, drafting
 from core.files import tiny_pdf
 from core.lifecycle import Status
-from core.views import Actor, LicenceDetail
+from core.records import Actor, LicenceDetail
 from tests.conftest import complete_draft, header, visaed
 from tests.pages.login import app, texts
 
@@ -47,13 +47,13 @@ def downloads(at: AppTest) -> list[str]:
 def world(actors: dict[str, Actor]) -> dict[str, LicenceDetail]:
     """Drafts and actioned licences of two companies."""
     exp, exp2 = actors["exportateur"], actors["exportateur2"]
-    a_draft = services.create_licence(exp, header())
+    a_draft = drafting.create_licence(exp, header())
     a = complete_draft(exp)
-    a_sub = services.submit_for_visa(exp, a.id, a.version)
+    a_sub = drafting.submit_for_visa(exp, a.id, a.version)
     a_visa = visaed(actors)
-    b_draft = services.create_licence(exp2, header())
+    b_draft = drafting.create_licence(exp2, header())
     b = complete_draft(exp2)
-    b_sub = services.submit_for_visa(exp2, b.id, b.version)
+    b_sub = drafting.submit_for_visa(exp2, b.id, b.version)
     return {"a_draft": a_draft, "a_sub": a_sub, "a_visa": a_visa, "b_draft": b_draft,
             "b_sub": b_sub}
 
@@ -133,11 +133,11 @@ def test_detail_shows_imputations_remaining_quantities_and_repatriations(
 ) -> None:
     lic = visaed(actors, quantity="10", lines=2)
     g1, g2 = lic.goods
-    lic = services.impute(actors["douane"], lic.id, lic.version, declaration_ref="DUM-77",
+    lic = decisions.impute(actors["douane"], lic.id, lic.version, declaration_ref="DUM-77",
                           declaration_date=dt.datetime.now(dt.UTC).date(),
                           customs_office=lic.customs_office,
                           lines={g1.id: ("4", "400.10"), g2.id: ("10", "1000")})
-    lic = services.record_repatriation(
+    lic = decisions.record_repatriation(
         actors["banque"], lic.id, lic.version, amount="500", bank_reference="BQ-REF-9",
         repatriation_date=dt.datetime.now(dt.UTC).date(), file_name="avis.pdf",
         data=tiny_pdf(["Avis de crédit"]))

@@ -10,10 +10,10 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import services
+from core import drafting
 from core.files import tiny_pdf
 from core.lifecycle import STATUS_COLOURS, Status
-from core.views import Actor
+from core.records import Actor
 from tests.conftest import first_tariff, header, visaed
 from tests.pages.login import app, texts
 
@@ -37,16 +37,16 @@ def _world(actors: dict[str, Actor]) -> None:
     exp, exp2 = actors["exportateur"], actors["exportateur2"]
     visaed(actors)
     # Invoices freeze the currency: the USD licence is USD from its creation.
-    usd = services.create_licence(exp2, header(currency="USD"))
-    usd = services.add_country(exp2, usd.id, usd.version, "FR")
-    usd = services.add_invoice(exp2, usd.id, usd.version, "12500.50", dt.date(2026, 1, 15),
+    usd = drafting.create_licence(exp2, header(currency="USD"))
+    usd = drafting.add_country(exp2, usd.id, usd.version, "FR")
+    usd = drafting.add_invoice(exp2, usd.id, usd.version, "12500.50", dt.date(2026, 1, 15),
                                "facture.pdf", tiny_pdf(["Facture"]))
-    usd = services.add_goods_line(exp2, usd.id, usd.version, designation="Clémentines",
+    usd = drafting.add_goods_line(exp2, usd.id, usd.version, designation="Clémentines",
                                   origin_country="MA", quantity="100", net_weight="1000",
                                   tariff_code=first_tariff())
-    services.submit_for_visa(exp2, usd.id, usd.version)
-    services.create_licence(exp, header())
-    services.create_licence(exp2, header(currency="GBP"))
+    drafting.submit_for_visa(exp2, usd.id, usd.version)
+    drafting.create_licence(exp, header())
+    drafting.create_licence(exp2, header(currency="GBP"))
 
 
 @pytest.mark.parametrize("username", ["exportateur", "douane", "banque"])

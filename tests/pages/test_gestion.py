@@ -10,11 +10,11 @@ import pandas as pd
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from core import services
+from core import drafting, reading
 from core.database import read_session
 from core.lifecycle import Status
 from core.models import Licence
-from core.views import Actor, LicenceDetail
+from core.records import Actor, LicenceDetail
 from tests.conftest import complete_draft, header, visaed
 from tests.pages.login import app, texts
 
@@ -103,8 +103,8 @@ def test_mce_is_refused(db_url: str) -> None:
 def test_exporter_sees_the_latest_licences_of_its_company_only(
     actors: dict[str, Actor]
 ) -> None:
-    own = [services.create_licence(actors["exportateur"], header()) for _ in range(2)]
-    other = services.create_licence(actors["exportateur2"], header())
+    own = [drafting.create_licence(actors["exportateur"], header()) for _ in range(2)]
+    other = drafting.create_licence(actors["exportateur2"], header())
     at = app(PAGE, "exportateur").run()
     assert not at.exception
     assert "Gestion des Licences d'Exportation</h1>" in texts(at)
@@ -118,9 +118,9 @@ def test_exporter_sees_the_latest_licences_of_its_company_only(
 
 def test_search_by_status_and_a_refused_filter(actors: dict[str, Actor]) -> None:
     exp = actors["exportateur"]
-    drafts = [services.create_licence(exp, header()) for _ in range(2)]
+    drafts = [drafting.create_licence(exp, header()) for _ in range(2)]
     lic = complete_draft(exp)
-    submitted = services.submit_for_visa(exp, lic.id, lic.version)
+    submitted = drafting.submit_for_visa(exp, lic.id, lic.version)
     at = app(PAGE, "exportateur").run()
     assert len(numbers(at)) == 3
     at.multiselect(key="gestion_f_statuses").set_value([Status.SUBMITTED])
@@ -145,9 +145,9 @@ def test_search_by_status_and_a_refused_filter(actors: dict[str, Actor]) -> None
 
 def test_the_search_survives_a_visit_to_another_screen(actors: dict[str, Actor]) -> None:
     exp = actors["exportateur"]
-    services.create_licence(exp, header())
+    drafting.create_licence(exp, header())
     lic = complete_draft(exp)
-    submitted = services.submit_for_visa(exp, lic.id, lic.version)
+    submitted = drafting.submit_for_visa(exp, lic.id, lic.version)
     at = app(PAGE, "exportateur").run()
     at.multiselect(key="gestion_f_statuses").set_value([Status.SUBMITTED])
     at.button(key="gestion_search_button").click().run()
@@ -162,7 +162,7 @@ def test_the_search_survives_a_visit_to_another_screen(actors: dict[str, Actor])
 def test_search_by_number_prefix_and_dates_out_of_order(actors: dict[str, Actor]) -> None:
     import datetime as dt
 
-    lics = [services.create_licence(actors["exportateur"], header()) for _ in range(3)]
+    lics = [drafting.create_licence(actors["exportateur"], header()) for _ in range(3)]
     at = app(PAGE, "exportateur").run()
     at.text_input(key="gestion_f_number").input(lics[1].registration_number)
     at.button(key="gestion_search_button").click().run()
@@ -175,7 +175,7 @@ def test_search_by_number_prefix_and_dates_out_of_order(actors: dict[str, Actor]
 
 
 def test_paging_beyond_ten(actors: dict[str, Actor]) -> None:
-    lics = [services.create_licence(actors["exportateur"], header()) for _ in range(12)]
+    lics = [drafting.create_licence(actors["exportateur"], header()) for _ in range(12)]
     at = app(PAGE, "exportateur").run()
     assert len(numbers(at)) == 10
     assert "Page 1 / 2 — 12 licences" in texts(at)
@@ -194,7 +194,7 @@ def test_history_dialog_lists_every_event_and_offers_the_excel_export(
 ) -> None:
     exp = actors["exportateur"]
     lic = complete_draft(exp)
-    services.submit_for_visa(exp, lic.id, lic.version)
+    drafting.submit_for_visa(exp, lic.id, lic.version)
     at = open_for(lic, "history")
     history = dialog(at).table[0].value
     assert list(history.columns) == ["Date (heure du Maroc)", "Utilisateur", "Action",
@@ -205,7 +205,7 @@ def test_history_dialog_lists_every_event_and_offers_the_excel_export(
     assert "Marchandise 1 – Quantité : 100 (ajout)" in added.split("\n")
     assert list(history["Action"])[-1] == "Soumission pour visa MCE"
     assert list(history["Statut avant → après"])[-1] == "Brouillon → Soumise pour visa MCE"
-    assert len(history) == len(services.history(exp, lic.id))
+    assert len(history) == len(reading.history(exp, lic.id))
     assert [b.label for b in dialog(at).get("download_button")] == ["Exporter"]
     at.button(key="eld_dialog_gestion_history_close").click().run()
     assert dialog(at) is None
@@ -214,7 +214,7 @@ def test_history_dialog_lists_every_event_and_offers_the_excel_export(
 def test_history_shows_free_text_as_typed_never_as_markdown(actors: dict[str, Actor]) -> None:
     exp = actors["exportateur"]
     hostile = "![x](http://example.invalid/x.png) [lien](data:text/html,x) *gras* $x$"
-    lic = services.create_licence(exp, header(recipient=hostile))
+    lic = drafting.create_licence(exp, header(recipient=hostile))
     at = open_for(lic, "history")
     cell = dialog(at).table[0].value["Modifications"].iloc[0]
     # every Markdown marker escaped: the page shows the text, no image, link or formula
@@ -224,8 +224,8 @@ def test_history_shows_free_text_as_typed_never_as_markdown(actors: dict[str, Ac
 
 
 def test_cancel_needs_a_reason_then_cancels(actors: dict[str, Actor]) -> None:
-    lic = services.create_licence(actors["exportateur"], header())
-    newer = services.create_licence(actors["exportateur"], header())
+    lic = drafting.create_licence(actors["exportateur"], header())
+    newer = drafting.create_licence(actors["exportateur"], header())
     at = open_for(lic, "modify")
     assert "Annuler la licence" in dialog_buttons(at)
     at.button(key="gestion_cancel_button").click().run()
@@ -251,7 +251,7 @@ def test_cancel_needs_a_reason_then_cancels(actors: dict[str, Actor]) -> None:
 def test_submit_of_an_incomplete_draft_is_refused_with_cores_message(
     actors: dict[str, Actor]
 ) -> None:
-    lic = services.create_licence(actors["exportateur"], header())
+    lic = drafting.create_licence(actors["exportateur"], header())
     at = open_for(lic, "modify")
     at.button(key="gestion_submit_button").click().run()
     assert not at.exception
@@ -273,7 +273,7 @@ def test_a_change_made_elsewhere_meanwhile_is_a_conflict(actors: dict[str, Actor
     exp = actors["exportateur"]
     lic = complete_draft(exp)
     at = open_for(lic, "modify")
-    changed = services.update_header(exp, lic.id, lic.version, header(recipient="Autre"))
+    changed = drafting.update_header(exp, lic.id, lic.version, header(recipient="Autre"))
     at.button(key="gestion_submit_button").click().run()
     assert not at.exception
     assert "La licence a été modifiée entre-temps par un autre utilisateur." in dialog_texts(at)
@@ -302,7 +302,7 @@ def test_submitted_licence_can_only_be_looked_at(actors: dict[str, Actor]) -> No
     assert dialog_buttons(at) == ["Poursuivre la souscription", "Soumettre pour visa",
                                   "Annuler la licence", "Fermer"]
 
-    submitted = services.submit_for_visa(exp, draft.id, draft.version)
+    submitted = drafting.submit_for_visa(exp, draft.id, draft.version)
     at = open_for(submitted, "modify")
     assert LOCKED in dialog_texts(at)
     assert dialog_buttons(at) == ["Fermer"]
@@ -315,7 +315,7 @@ def test_submitted_licence_can_only_be_looked_at(actors: dict[str, Actor]) -> No
 def test_continue_the_draft_opens_the_draft_screen_and_closes_the_dialog(
     actors: dict[str, Actor]
 ) -> None:
-    lic = services.create_licence(actors["exportateur"], header())
+    lic = drafting.create_licence(actors["exportateur"], header())
     at = open_for(lic, "modify")
     at.button(key="gestion_edit_button").click().run()
     assert not at.exception

@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from core import services
+from core import decisions, drafting, reading
 from core.database import read_session, write_session
 from core.files import tiny_pdf
+from core.records import Actor
 from core.reference import code_list
-from core.views import Actor
 from tests.conftest import complete_draft, header, visaed
 from tests.pages.login import app
 
@@ -47,29 +47,29 @@ def hostile_world(actors: dict[str, Actor]) -> Iterator[dict[str, int]]:
     """Licences in every part of the circuit, every stored text made hostile."""
     exp = actors["exportateur"]
     pdf = tiny_pdf(["Justificatif"])
-    draft = services.create_licence(exp, header(recipient=HOSTILE))
-    draft = services.add_goods_line(exp, draft.id, draft.version, designation=HOSTILE,
+    draft = drafting.create_licence(exp, header(recipient=HOSTILE))
+    draft = drafting.add_goods_line(exp, draft.id, draft.version, designation=HOSTILE,
                                     origin_country="MA", quantity="1", net_weight="1",
                                     tariff_code=complete_draft(exp).goods[0].tariff_code)
     sent_back = complete_draft(exp)
-    sent_back = services.submit_for_visa(exp, sent_back.id, sent_back.version)
-    sent_back = services.send_back(actors["mce"], sent_back.id, sent_back.version, HOSTILE)
+    sent_back = drafting.submit_for_visa(exp, sent_back.id, sent_back.version)
+    sent_back = decisions.send_back(actors["mce"], sent_back.id, sent_back.version, HOSTILE)
     with read_session() as s:
         doc_type = next(iter(code_list(s, "document_type")))
-    services.add_document(exp, sent_back.id, sent_back.version, doc_type, HOSTILE, TODAY,
+    drafting.add_document(exp, sent_back.id, sent_back.version, doc_type, HOSTILE, TODAY,
                           "doc.pdf", pdf)
     submitted = complete_draft(exp)
-    submitted = services.submit_for_visa(exp, submitted.id, submitted.version)
+    submitted = drafting.submit_for_visa(exp, submitted.id, submitted.version)
     imputed = visaed(actors, lines=2)
-    imputed = services.impute(actors["douane"], imputed.id, imputed.version,
+    imputed = decisions.impute(actors["douane"], imputed.id, imputed.version,
                               declaration_ref="DUM-1", declaration_date=TODAY,
                               customs_office=imputed.customs_office,
                               lines={imputed.goods[0].id: ("100", "100")})
-    imputed = services.record_repatriation(actors["banque"], imputed.id, imputed.version,
+    imputed = decisions.record_repatriation(actors["banque"], imputed.id, imputed.version,
                                            amount="50", repatriation_date=TODAY,
                                            bank_reference="VIR-1", file_name="avis.pdf",
                                            data=pdf)
-    services.cancel_licence(exp, draft.id, services.get_licence(exp, draft.id).version, HOSTILE)
+    drafting.cancel_licence(exp, draft.id, reading.get_licence(exp, draft.id).version, HOSTILE)
     with write_session() as s:
         for sql in (
             "UPDATE companies SET name = :h",

@@ -6,8 +6,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from core import services
-from core.views import Actor
+from core import decisions, drafting
+from core.records import Actor
 from tests.conftest import complete_draft
 from tests.pages.login import texts
 
@@ -40,11 +40,11 @@ def _no_page_links(monkeypatch: pytest.MonkeyPatch) -> None:
 def _decisions(actors: dict[str, Actor]) -> str:
     exp, mce = actors["exportateur"], actors["mce"]
     granted = complete_draft(exp)
-    granted = services.submit_for_visa(exp, granted.id, granted.version)
+    granted = drafting.submit_for_visa(exp, granted.id, granted.version)
     back = complete_draft(exp)
-    back = services.submit_for_visa(exp, back.id, back.version)
-    services.grant_visa(mce, granted.id, granted.version, "V-2026-0042")
-    services.send_back(mce, back.id, back.version, "Poids net incohérent")
+    back = drafting.submit_for_visa(exp, back.id, back.version)
+    decisions.grant_visa(mce, granted.id, granted.version, "V-2026-0042")
+    decisions.send_back(mce, back.id, back.version, "Poids net incohérent")
     return granted.registration_number
 
 

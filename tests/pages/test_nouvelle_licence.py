@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from core import services
+from core import decisions, drafting, reading
 from core.database import read_session
 from core.errors import ValidationFailed
 from core.files import tiny_pdf
 from core.lifecycle import Status
 from core.models import Licence, StoredFile
-from core.views import Actor
+from core.records import Actor
 from tests.conftest import complete_draft, first_tariff, header
 from tests.pages.login import app, texts
 
@@ -88,7 +88,7 @@ def test_create_through_the_form_assigns_a_number(db_url: str) -> None:
 
 
 def test_sections_checklist_and_submission(db_url: str, actors: dict[str, Actor]) -> None:
-    lic = services.create_licence(actors["exportateur"], header())
+    lic = drafting.create_licence(actors["exportateur"], header())
     at = _open_draft(lic.id)
     # Pays de destination
     _select(at, "Pays", "ES")
@@ -123,7 +123,7 @@ def test_sections_checklist_and_submission(db_url: str, actors: dict[str, Actor]
     at.button(key="g_choose").click().run()
     at.button(key="g_add").click().run()
     assert not at.exception
-    detail = services.get_licence(actors["exportateur"], lic.id)
+    detail = reading.get_licence(actors["exportateur"], lic.id)
     assert [g.tariff_code for g in detail.goods] == [code]
     assert len(detail.invoices) == 1 and len(detail.documents) == 1
     # complete: the checklist says so and the button is enabled
@@ -132,7 +132,7 @@ def test_sections_checklist_and_submission(db_url: str, actors: dict[str, Actor]
     assert not submit.disabled
     submit.click().run()
     assert not at.exception
-    assert services.get_licence(actors["exportateur"], lic.id).status == Status.SUBMITTED
+    assert reading.get_licence(actors["exportateur"], lic.id).status == Status.SUBMITTED
     assert "aucune modification ne peut être apportée" in texts(at)
 
 
@@ -144,7 +144,7 @@ def _doc_types() -> dict[str, str]:
 
 def test_non_pdf_invoice_refused_and_nothing_stored(db_url: str, actors: dict[str, Actor]
                                                    ) -> None:
-    lic = services.create_licence(actors["exportateur"], header())
+    lic = drafting.create_licence(actors["exportateur"], header())
     at = _open_draft(lic.id)
     at.button(key="invoice_open").click().run()
     at.text_input(key="inv_amount").input("10")
@@ -165,25 +165,25 @@ def test_cancel_needs_a_reason(db_url: str, actors: dict[str, Actor]) -> None:
     at.button(key="cancel_open").click().run()
     at.button(key="cancel_confirm").click().run()
     assert "Motif de l'annulation : champ obligatoire." in [e.value for e in at.error]
-    assert services.get_licence(actors["exportateur"], lic.id).status == Status.DRAFT
+    assert reading.get_licence(actors["exportateur"], lic.id).status == Status.DRAFT
     at.text_area(key="cancel_reason").input("Commande annulée")
     at.button(key="cancel_confirm").click().run()
-    assert services.get_licence(actors["exportateur"], lic.id).status == Status.CANCELLED
+    assert reading.get_licence(actors["exportateur"], lic.id).status == Status.CANCELLED
 
 
 def test_stale_page_gets_the_conflict_message(db_url: str, actors: dict[str, Actor]) -> None:
-    lic = services.create_licence(actors["exportateur"], header())
+    lic = drafting.create_licence(actors["exportateur"], header())
     at = _open_draft(lic.id)
-    services.add_country(actors["exportateur"], lic.id, lic.version, "FR")  # someone else
+    drafting.add_country(actors["exportateur"], lic.id, lic.version, "FR")  # someone else
     _select(at, "Pays", "ES")
     at.button(key="country_add").click().run()
     assert any("modifiée entre-temps" in e.value for e in at.error)
-    assert [c.code for c in services.get_licence(actors["exportateur"], lic.id).countries] == [
+    assert [c.code for c in reading.get_licence(actors["exportateur"], lic.id).countries] == [
         "FR"]
 
 
 def test_other_companys_licence_is_not_found(db_url: str, actors: dict[str, Actor]) -> None:
-    lic = services.create_licence(actors["exportateur2"], header())
+    lic = drafting.create_licence(actors["exportateur2"], header())
     at = _open_draft(lic.id)
     assert not at.exception
     assert "Licence introuvable." in [e.value for e in at.error]
@@ -192,7 +192,7 @@ def test_other_companys_licence_is_not_found(db_url: str, actors: dict[str, Acto
 
 def test_submitted_licence_cannot_be_edited(db_url: str, actors: dict[str, Actor]) -> None:
     lic = complete_draft(actors["exportateur"])
-    services.submit_for_visa(actors["exportateur"], lic.id, lic.version)
+    drafting.submit_for_visa(actors["exportateur"], lic.id, lic.version)
     at = _open_draft(lic.id)
     assert "Licence soumise pour visa MCE" in texts(at)
     for key in ("country_add", "invoice_open", "goods_open", "submit", "cancel_open"):
@@ -202,7 +202,7 @@ def test_submitted_licence_cannot_be_edited(db_url: str, actors: dict[str, Actor
 def test_invoice_without_a_file_is_refused_next_to_the_uploader(
     db_url: str, actors: dict[str, Actor]
 ) -> None:
-    lic = services.create_licence(actors["exportateur"], header())
+    lic = drafting.create_licence(actors["exportateur"], header())
     at = _open_draft(lic.id)
     at.button(key="invoice_open").click().run()
     at.text_input(key="inv_amount").input("10")
@@ -210,7 +210,7 @@ def test_invoice_without_a_file_is_refused_next_to_the_uploader(
     assert not at.exception
     assert "Joignez la facture scannée (PDF)." in [e.value for e in at.error]
     assert at.text_input(key="inv_currency").value == "EUR"  # the dialog stays open
-    assert services.get_licence(actors["exportateur"], lic.id).invoices == ()
+    assert reading.get_licence(actors["exportateur"], lic.id).invoices == ()
 
 
 # ---------------------------------------------------------------- header saves (issue 8)
@@ -247,19 +247,19 @@ def _flat(node: object) -> list[object]:
 
 
 def test_bottom_sauvegarder_saves_the_header_shown(db_url: str, actors: dict[str, Actor]) -> None:
-    lic = services.create_licence(actors["exportateur"], header())
+    lic = drafting.create_licence(actors["exportateur"], header())
     at = _open_draft(lic.id)
     _input(at, "Montant total", "9900,75")
     _bottom_save(at)
     assert not at.exception
-    assert services.get_licence(actors["exportateur"], lic.id).total_amount == Decimal("9900.75")
+    assert reading.get_licence(actors["exportateur"], lic.id).total_amount == Decimal("9900.75")
     assert any("sauvegardée" in s for s in _successes(at))
 
 
 def test_bottom_sauvegarder_refused_stays_and_says_nothing_saved(
     db_url: str, actors: dict[str, Actor]
 ) -> None:
-    lic = services.create_licence(actors["exportateur"], header())
+    lic = drafting.create_licence(actors["exportateur"], header())
     at = _open_draft(lic.id)
     _input(at, "Montant total", "abc")
     _bottom_save(at)
@@ -268,14 +268,14 @@ def test_bottom_sauvegarder_refused_stays_and_says_nothing_saved(
     errors = [str(e.value) for e in at.error]
     assert any(e.startswith("Montant total :") for e in errors), errors
     assert lic.registration_number in texts(at)  # still on the licence's screen
-    after = services.get_licence(actors["exportateur"], lic.id)
+    after = reading.get_licence(actors["exportateur"], lic.id)
     assert after.total_amount == Decimal("12500.50") and after.version == lic.version
 
 
 def test_header_saved_three_times_in_a_row_on_one_screen(
     db_url: str, actors: dict[str, Actor]
 ) -> None:
-    lic = services.create_licence(actors["exportateur"], header())
+    lic = drafting.create_licence(actors["exportateur"], header())
     at = _open_draft(lic.id)
     assert _shown(at, "Montant total") == "12500,50"  # French decimal comma, as typed
     for name in ("Destinataire A", "Destinataire B", "Destinataire C"):
@@ -283,18 +283,18 @@ def test_header_saved_three_times_in_a_row_on_one_screen(
         _header_save(at)
         assert not at.exception
         assert "En-tête de la licence sauvegardé." in _successes(at)
-        assert services.get_licence(actors["exportateur"], lic.id).recipient == name
+        assert reading.get_licence(actors["exportateur"], lic.id).recipient == name
         assert _shown(at, "Destinataire (facultatif)") == name
     # and the bottom Sauvegarder still carries the last edit
     _input(at, "Destinataire (facultatif)", "Destinataire D")
     _bottom_save(at)
-    assert services.get_licence(actors["exportateur"], lic.id).recipient == "Destinataire D"
+    assert reading.get_licence(actors["exportateur"], lic.id).recipient == "Destinataire D"
 
 
 def test_header_refused_amount_keeps_the_screen_and_changes_nothing(
     db_url: str, actors: dict[str, Actor]
 ) -> None:
-    lic = services.create_licence(actors["exportateur"], header())
+    lic = drafting.create_licence(actors["exportateur"], header())
     at = _open_draft(lic.id)
     _input(at, "Destinataire (facultatif)", "Autre destinataire")
     _input(at, "Montant total", "abc")
@@ -303,27 +303,27 @@ def test_header_refused_amount_keeps_the_screen_and_changes_nothing(
     assert not _successes(at)
     errors = [str(e.value) for e in at.error]
     assert any(e.startswith("Montant total :") for e in errors), errors
-    after = services.get_licence(actors["exportateur"], lic.id)
+    after = reading.get_licence(actors["exportateur"], lic.id)
     assert (after.recipient, after.total_amount, after.version) == (
         lic.recipient, lic.total_amount, lic.version)
     # the user's values stay on screen to be corrected, then the save goes through
     assert _shown(at, "Destinataire (facultatif)") == "Autre destinataire"
     _input(at, "Montant total", "100")
     _header_save(at)
-    after = services.get_licence(actors["exportateur"], lic.id)
+    after = reading.get_licence(actors["exportateur"], lic.id)
     assert (after.recipient, after.total_amount) == ("Autre destinataire", Decimal("100"))
 
 
 def test_header_refusal_is_drawn_under_its_field(
     db_url: str, actors: dict[str, Actor], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    lic = services.create_licence(actors["exportateur"], header())
+    lic = drafting.create_licence(actors["exportateur"], header())
     at = _open_draft(lic.id)
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise ValidationFailed({"currency": "Devise : refusée pour le test."})
 
-    monkeypatch.setattr(services, "update_header", refuse)
+    monkeypatch.setattr(drafting, "update_header", refuse)
     _select(at, "Devise", "USD")
     _header_save(at)
     assert not at.exception
@@ -344,52 +344,52 @@ def test_currency_change_refused_while_invoices_exist(db_url: str, actors: dict[
     flat = _flat(at.main)
     devise = next(i for i, n in enumerate(flat) if getattr(n, "label", None) == "Devise")
     assert getattr(flat[devise + 1], "type", None) == "error"
-    assert services.get_licence(actors["exportateur"], lic.id).currency == "EUR"
+    assert reading.get_licence(actors["exportateur"], lic.id).currency == "EUR"
 
 
 def test_concurrent_header_change_gets_the_conflict_message(
     db_url: str, actors: dict[str, Actor]
 ) -> None:
-    lic = services.create_licence(actors["exportateur"], header())
+    lic = drafting.create_licence(actors["exportateur"], header())
     at = _open_draft(lic.id)
     _input(at, "Montant total", "777")
     at.run()  # the edit reaches the app (a rerun) before someone else saves
-    services.update_header(actors["exportateur"], lic.id, lic.version,
+    drafting.update_header(actors["exportateur"], lic.id, lic.version,
                            header(recipient="Changé ailleurs"))
     _header_save(at)
     assert not at.exception
     assert any("modifiée entre-temps" in str(e.value) for e in at.error)
     assert not _successes(at)
-    after = services.get_licence(actors["exportateur"], lic.id)
+    after = reading.get_licence(actors["exportateur"], lic.id)
     assert (after.recipient, after.total_amount) == ("Changé ailleurs", Decimal("12500.50"))
     # the header now shows what is stored; the user redoes the edit and it saves
     assert _shown(at, "Destinataire (facultatif)") == "Changé ailleurs"
     _input(at, "Montant total", "777")
     _header_save(at)
-    after = services.get_licence(actors["exportateur"], lic.id)
+    after = reading.get_licence(actors["exportateur"], lic.id)
     assert (after.recipient, after.total_amount) == ("Changé ailleurs", Decimal("777"))
 
 
 def test_concurrent_change_elsewhere_also_conflicts_then_keeps_the_edit(
     db_url: str, actors: dict[str, Actor]
 ) -> None:
-    lic = services.create_licence(actors["exportateur"], header())
+    lic = drafting.create_licence(actors["exportateur"], header())
     at = _open_draft(lic.id)
-    services.add_country(actors["exportateur"], lic.id, lic.version, "FR")  # someone else
+    drafting.add_country(actors["exportateur"], lic.id, lic.version, "FR")  # someone else
     _input(at, "Destinataire (facultatif)", "Mon destinataire")
     _bottom_save(at)
     assert any("modifiée entre-temps" in str(e.value) for e in at.error)
     assert not _successes(at)
-    assert services.get_licence(actors["exportateur"], lic.id).recipient == lic.recipient
+    assert reading.get_licence(actors["exportateur"], lic.id).recipient == lic.recipient
     # the header was not touched by the other change: the edit is still there, saved next time
     assert _shown(at, "Destinataire (facultatif)") == "Mon destinataire"
     _bottom_save(at)
-    assert services.get_licence(actors["exportateur"], lic.id).recipient == "Mon destinataire"
+    assert reading.get_licence(actors["exportateur"], lic.id).recipient == "Mon destinataire"
 
 
 def test_own_section_changes_do_not_block_the_header(db_url: str, actors: dict[str, Actor]
                                                     ) -> None:
-    lic = services.create_licence(actors["exportateur"], header())
+    lic = drafting.create_licence(actors["exportateur"], header())
     at = _open_draft(lic.id)
     _input(at, "Destinataire (facultatif)", "Avant le pays")
     _select(at, "Pays", "ES")
@@ -398,7 +398,7 @@ def test_own_section_changes_do_not_block_the_header(db_url: str, actors: dict[s
     assert _shown(at, "Destinataire (facultatif)") == "Avant le pays"  # pending edit kept
     _header_save(at)
     assert "En-tête de la licence sauvegardé." in _successes(at)
-    assert services.get_licence(actors["exportateur"], lic.id).recipient == "Avant le pays"
+    assert reading.get_licence(actors["exportateur"], lic.id).recipient == "Avant le pays"
 
 
 def test_submit_refused_while_header_edits_are_not_saved(db_url: str, actors: dict[str, Actor]
@@ -410,12 +410,12 @@ def test_submit_refused_while_header_edits_are_not_saved(db_url: str, actors: di
     assert not at.exception
     assert any("modifications non sauvegardées" in str(e.value) for e in at.error)
     assert not _successes(at)
-    after = services.get_licence(actors["exportateur"], lic.id)
+    after = reading.get_licence(actors["exportateur"], lic.id)
     assert (after.status, after.recipient) == (Status.DRAFT, lic.recipient)
     # saved first, then submitted
     _header_save(at)
     at.button(key="submit").click().run()
-    after = services.get_licence(actors["exportateur"], lic.id)
+    after = reading.get_licence(actors["exportateur"], lic.id)
     assert (after.status, after.recipient) == (Status.SUBMITTED, "Pas encore sauvegardé")
 
 
@@ -424,12 +424,12 @@ def test_the_exporter_compares_a_modified_draft_with_the_visaed_revision(
 ) -> None:
     exp = actors["exportateur"]
     lic = complete_draft(exp)
-    lic = services.submit_for_visa(exp, lic.id, lic.version)
-    lic = services.grant_visa(actors["mce"], lic.id, lic.version, "V-CMP-1")
+    lic = drafting.submit_for_visa(exp, lic.id, lic.version)
+    lic = decisions.grant_visa(actors["mce"], lic.id, lic.version, "V-CMP-1")
     at = _open_draft(lic.id)
     assert not [e for e in at.expander if e.label.startswith("Comparer")]  # revision 0
-    lic = services.request_modification(exp, lic.id, lic.version, "Montant revu")
-    services.update_header(exp, lic.id, lic.version, header(total_amount="15000"))
+    lic = drafting.request_modification(exp, lic.id, lic.version, "Montant revu")
+    drafting.update_header(exp, lic.id, lic.version, header(total_amount="15000"))
     at = _open_draft(lic.id)
     (compare,) = [e for e in at.expander if e.label.startswith("Comparer avec la révision visée")]
     assert "visa V-CMP-1" in compare.label and "1 différence(s)" in compare.label

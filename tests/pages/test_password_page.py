@@ -72,7 +72,7 @@ def test_a_common_new_password_is_refused(db_url: str) -> None:
 
 def test_a_password_set_by_the_administrator_is_changed_at_first_login(db_url: str) -> None:
     boss = accounts.get_actor("admin")
-    admin.create_user(boss, "nouvelle", "Nouvelle Recrue", "mot de passe provisoire", "analyste",
+    admin.add_user(boss, "nouvelle", "Nouvelle Recrue", "mot de passe provisoire", "analyste",
                       rounds=4)
     at = app("Home.py").run()
     at.text_input[0].input("nouvelle")

@@ -1,292 +1,40 @@
-"""Downloads built from view objects: a licence's history and search results as Excel or CSV,
-the licence itself as a PDF form, and the blank form (« Imprimer Vide »).
+"""The licence printed as an official-looking A4 form (« Imprimer ») and the blank form to fill
+by hand (« Imprimer Vide »), with fpdf2's core fonts. The footer's help-desk line comes from the
+settings (`core.config`).
 
 Every function returns bytes and writes nothing to disk. Never imports streamlit.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 from fpdf.util import Padding
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
-from core.lifecycle import ROLE_LABELS, STATUS_COLOURS, SYSTEM, Role, Status
+from core.config import settings
+from core.exports.tables import code_label
+from core.lifecycle import STATUS_COLOURS, Status
+from core.records import GoodsLineView, LicenceDetail
 from core.reference import INCOTERMS, currencies
 from core.text import (
     LOCAL_TIME_LABEL,
     fr_amount,
     fr_date,
-    fr_datetime,
-    fr_number,
     fr_quantity,
     fr_time,
-    local_naive,
     utc_naive,
-    with_local_time,
 )
-from core.views import FieldChange, GoodsLineView, HistoryRow, LicenceDetail, LicenceRow
 
 DASH = "—"
-HELPDESK = "HelpDesk PortNet : (+212) 5 20 473 100 — reclamation.portnet.ma"
 CATEGORY_LABELS = {"LE": "Licence d'Exportation"}
 
-# ---------------------------------------------------------------------------------------------
-# Formatting shared by every export (the notation itself is core.text's)
-# ---------------------------------------------------------------------------------------------
-
-
-def role_label(role: str) -> str:
-    if role == SYSTEM:
-        return "Système"
-    try:
-        return ROLE_LABELS[Role(role)]
-    except ValueError:
-        return role
-
-
-def code_label(code: str, label: str) -> str:
-    """`code – label`, or whichever of the two is known."""
-    if code and label and label != code:
-        return f"{code} – {label}"
-    return code or label
-
-
-# ---------------------------------------------------------------------------------------------
-# Excel and CSV
-# ---------------------------------------------------------------------------------------------
-
-Value = str | Decimal | dt.datetime | dt.date | None
-
-DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
-DATE_FORMAT = "dd/mm/yyyy"
-AMOUNT_FORMAT = "#,##0.00"
-MAX_WIDTH = 60
-_ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
-@dataclass(frozen=True)
-class _Column:
-    title: str
-    number_format: str | None = None
-    wrap: bool = False
-
-
-# Times go to Excel as Moroccan wall time (a cell holds no time zone), hence the labelled titles.
-HISTORY_COLUMNS = (
-    _Column(with_local_time("Date"), DATETIME_FORMAT),
-    _Column("Utilisateur"),
-    _Column("Profil"),
-    _Column("Action"),
-    _Column("Statut avant"),
-    _Column("Statut après"),
-    _Column("Champ"),
-    _Column("Ancienne valeur", wrap=True),
-    _Column("Nouvelle valeur", wrap=True),
-    _Column("Motif / détails", wrap=True),
-)
-
-SEARCH_COLUMNS = (
-    _Column("N° d'enregistrement"),
-    _Column("Statut"),
-    _Column("Exportateur"),
-    _Column("Destinataire"),
-    _Column("Montant total", AMOUNT_FORMAT),
-    _Column("Devise"),
-    _Column("Régime douanier"),
-    _Column("Bureau douanier"),
-    _Column(with_local_time("Créée le"), DATETIME_FORMAT),
-    _Column(with_local_time("Soumise le"), DATETIME_FORMAT),
-    _Column("Fin de validité", DATE_FORMAT),
-)
-
-
-def _history_values(row: HistoryRow) -> list[list[Value]]:
-    """One spreadsheet row per changed field, the event's own columns repeated on each; an
-    event without field changes keeps one row with the change columns empty."""
-    changes: tuple[FieldChange | None, ...] = row.changes or (None,)
-    return [
-        [
-            row.occurred_at,
-            row.username,
-            role_label(row.role),
-            row.action_label,
-            row.status_before.label if row.status_before else None,
-            row.status_after.label,
-            change.label if change else None,
-            (change.old or None) if change else None,
-            (change.new or None) if change else None,
-            row.details or None,
-        ]
-        for change in changes
-    ]
-
-
-def licence_values(row: LicenceRow) -> list[Value]:
-    return [
-        row.registration_number,
-        row.status.label,
-        row.company_name,
-        row.recipient or None,
-        row.total_amount,
-        row.currency,
-        row.customs_regime,
-        row.customs_office,
-        row.created_at,
-        row.submitted_at,
-        row.validity_end,
-    ]
-
-
-def _display_width(value: Value) -> int:
-    if value is None:
-        return 0
-    if isinstance(value, dt.datetime):
-        return 16
-    if isinstance(value, dt.date):
-        return 10
-    if isinstance(value, Decimal):
-        return len(fr_number(value))
-    return max(len(line) for line in value.split("\n"))
-
-
-def column_widths(columns: Sequence[_Column], rows: Sequence[Sequence[Value]]) -> list[float]:
-    """openpyxl has no autofit: the longest content of each column, within [8, MAX_WIDTH]."""
-    widths = [len(c.title) for c in columns]
-    for row in rows:
-        for i, value in enumerate(row):
-            widths[i] = max(widths[i], _display_width(value))
-    return [float(min(MAX_WIDTH, max(8, w + 2))) for w in widths]
-
-
-class _SheetWriter:
-    """One styled sheet. Normal mode, not write-only: without lxml, openpyxl's write-only mode
-    writes every string inline and is slower (10 000 search rows: 4.4 s vs 2.7 s)."""
-
-    HEADER_FONT = Font(bold=True, color="FFFFFF")
-    HEADER_FILL = PatternFill("solid", start_color="1F3864", end_color="1F3864")
-    HEADER_ALIGN = Alignment(vertical="center", wrap_text=True)
-    WRAP_ALIGN = Alignment(vertical="top", wrap_text=True)
-    TITLE_FONT = Font(bold=True, size=13, color="1F3864")
-
-    def __init__(self, sheet_title: str, columns: Sequence[_Column]) -> None:
-        self.workbook = Workbook()
-        self.sheet = self.workbook.active
-        self.sheet.title = sheet_title
-        self.columns = columns
-
-    def write(self, title: str | None, rows: Sequence[Sequence[Value]]) -> bytes:
-        ws = self.sheet
-        header_row = 1
-        if title is not None:
-            ws.cell(1, 1, title).font = self.TITLE_FONT
-            header_row = 3  # a blank line between the title and the table
-        self._write_header(header_row)
-        formulas: list[tuple[int, int]] = []
-        for r, row in enumerate(rows, start=header_row + 1):
-            values = [xlsx_value(v) for v in row]
-            ws.append(values)
-            formulas.extend((r, c) for c, v in enumerate(values, 1) if looks_like_formula(v))
-        for r, c in formulas:
-            ws.cell(r, c).data_type = "s"  # a text starting with "=" stays text, never a formula
-        self._format_columns(header_row, len(rows))
-        ws.freeze_panes = ws.cell(header_row + 1, 1).coordinate
-        last = get_column_letter(len(self.columns))
-        ws.auto_filter.ref = f"A{header_row}:{last}{header_row + max(1, len(rows))}"
-        for i, width in enumerate(column_widths(self.columns, rows), start=1):
-            ws.column_dimensions[get_column_letter(i)].width = width
-        buffer = io.BytesIO()
-        self.workbook.save(buffer)
-        return buffer.getvalue()
-
-    def _write_header(self, row: int) -> None:
-        for col, column in enumerate(self.columns, start=1):
-            cell = self.sheet.cell(row, col, column.title)
-            cell.font, cell.fill, cell.alignment = (
-                self.HEADER_FONT,
-                self.HEADER_FILL,
-                self.HEADER_ALIGN,
-            )
-
-    def _format_columns(self, header_row: int, count: int) -> None:
-        for col, column in enumerate(self.columns, start=1):
-            if column.number_format is None and not column.wrap:
-                continue
-            cells = self.sheet.iter_rows(
-                min_row=header_row + 1, max_row=header_row + count, min_col=col, max_col=col
-            )
-            for (cell,) in cells:
-                if column.number_format is not None:
-                    cell.number_format = column.number_format
-                if column.wrap:
-                    cell.alignment = self.WRAP_ALIGN
-
-
-def xlsx_value(value: Value) -> Value:
-    """Excel refuses control characters in text, and a cell holds no time zone: a stored time
-    (UTC) goes in as Moroccan wall time, under a column titled with `with_local_time`."""
-    if isinstance(value, dt.datetime):
-        return local_naive(value)
-    return _ILLEGAL_XLSX.sub(" ", value) if isinstance(value, str) else value
-
-
-def looks_like_formula(value: Value) -> bool:
-    return isinstance(value, str) and value.startswith("=") and len(value) > 1
-
-
-def history_xlsx(registration_number: str, rows: Sequence[HistoryRow]) -> bytes:
-    """The licence's history as an .xlsx file, sheet « Historique »."""
-    writer = _SheetWriter("Historique", HISTORY_COLUMNS)
-    title = f"Historique de la Licence d'Exportation {registration_number}"
-    return writer.write(title, [values for r in rows for values in _history_values(r)])
-
-
-def search_xlsx(rows: Sequence[LicenceRow]) -> bytes:
-    """Search results as an .xlsx file, sheet « Licences »."""
-    writer = _SheetWriter("Licences", SEARCH_COLUMNS)
-    return writer.write(None, [licence_values(r) for r in rows])
-
-
-_CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_value(value: Value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return fr_datetime(value)
-    if isinstance(value, dt.date):
-        return fr_date(value)
-    if isinstance(value, Decimal):
-        return fr_number(value, 2, group="")
-    # A spreadsheet would run a cell starting with = + - @ as a formula (CSV injection).
-    return "'" + value if value.startswith(_CSV_FORMULA_START) else value
-
-
-def search_csv(rows: Sequence[LicenceRow]) -> bytes:
-    """Search results as CSV for a French Excel: UTF-8 with BOM, « ; », decimal comma."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow([c.title for c in SEARCH_COLUMNS])
-    for row in rows:
-        writer.writerow([_csv_value(v) for v in licence_values(row)])
-    return buffer.getvalue().encode("utf-8-sig")
-
-
-# ---------------------------------------------------------------------------------------------
-# PDF: the licence form
-# ---------------------------------------------------------------------------------------------
 
 # Characters outside windows-1252 that have a readable equivalent; anything else becomes "?".
 _PDF_TRANSLATION = str.maketrans(
@@ -426,19 +174,19 @@ def _currency_label(code: str) -> str:
     return code_label(code, currencies().get(code, ""))
 
 
-def _general_values(d: LicenceDetail) -> tuple[str, ...]:
-    category = code_label(d.category, CATEGORY_LABELS.get(d.category, ""))
+def _general_values(detail: LicenceDetail) -> tuple[str, ...]:
+    category = code_label(detail.category, CATEGORY_LABELS.get(detail.category, ""))
     return (
-        _or_dash(d.recipient),
+        _or_dash(detail.recipient),
         _or_dash(category),
-        fr_amount(d.total_amount, d.currency),
-        _or_dash(_currency_label(d.currency)),
-        _or_dash(code_label(d.customs_regime, d.customs_regime_label)),
-        _or_dash(code_label(d.customs_office, d.customs_office_label)),
-        _or_dash(d.payment_terms_label or d.payment_terms),
-        _or_dash(INCOTERMS.get(d.incoterm, d.incoterm)),
-        _or_dash(fr_date(d.created_at)),
-        _or_dash(fr_date(d.submitted_at)),
+        fr_amount(detail.total_amount, detail.currency),
+        _or_dash(_currency_label(detail.currency)),
+        _or_dash(code_label(detail.customs_regime, detail.customs_regime_label)),
+        _or_dash(code_label(detail.customs_office, detail.customs_office_label)),
+        _or_dash(detail.payment_terms_label or detail.payment_terms),
+        _or_dash(INCOTERMS.get(detail.incoterm, detail.incoterm)),
+        _or_dash(fr_date(detail.created_at)),
+        _or_dash(fr_date(detail.submitted_at)),
     )
 
 
@@ -468,18 +216,18 @@ def _goods_cells(line: GoodsLineView) -> Cells:
     )
 
 
-def _invoices_grid(d: LicenceDetail) -> _Grid:
+def _invoices_grid(detail: LicenceDetail) -> _Grid:
     rows = tuple(
-        (fr_amount(i.amount, d.currency), fr_date(i.invoice_date), _or_dash(i.file.file_name))
-        for i in d.invoices
+        (fr_amount(i.amount, detail.currency), fr_date(i.invoice_date), _or_dash(i.file.file_name))
+        for i in detail.invoices
     )
     total = None
     if len(rows) > 1:
-        total = (f"Total : {fr_amount(d.invoices_total, d.currency)}", "", "")
+        total = (f"Total : {fr_amount(detail.invoices_total, detail.currency)}", "", "")
     return _Grid(rows, total, empty_text="Aucune facture.")
 
 
-def _documents_grid(d: LicenceDetail) -> _Grid:
+def _documents_grid(detail: LicenceDetail) -> _Grid:
     rows = tuple(
         (
             _or_dash(doc.doc_type_label or doc.doc_type),
@@ -487,89 +235,96 @@ def _documents_grid(d: LicenceDetail) -> _Grid:
             fr_date(doc.doc_date),
             _or_dash(doc.file.file_name),
         )
-        for doc in d.documents
+        for doc in detail.documents
     )
     return _Grid(rows, empty_text="Aucun document.")
 
 
-def _imputations_grid(d: LicenceDetail) -> _Grid | None:
-    if not d.imputations:
+def _undone(reference: str, mark: str, undone_at: dt.datetime | None) -> str:
+    """A reversed imputation or a withdrawn repatriation stays listed, marked with the day it
+    was undone (and out of the total)."""
+    suffix = f" ({mark} le {fr_date(undone_at)})" if undone_at is not None else ""
+    return _or_dash(reference) + suffix
+
+
+def _imputations_grid(detail: LicenceDetail) -> _Grid | None:
+    if not detail.imputations:
         return None
     rows = tuple(
         (
-            # A reversed imputation stays listed, marked, and out of the total.
-            _or_dash(imp.declaration_ref)
-            + (f" (annulée le {fr_date(imp.reversed_at)})" if imp.is_reversed else ""),
+            _undone(imp.declaration_ref, "annulée", imp.reversed_at),
             fr_date(imp.declaration_date),
             _or_dash(imp.customs_office_label or imp.customs_office),
             str(line.line_no),
             _quantity(line.quantity),
-            fr_amount(line.value, d.currency),
+            fr_amount(line.value, detail.currency),
         )
-        for imp in d.imputations
+        for imp in detail.imputations
         for line in imp.lines
     )
-    total = ("Total imputé", "", "", "", "", fr_amount(d.imputed_value, d.currency))
+    total = ("Total imputé", "", "", "", "", fr_amount(detail.imputed_value, detail.currency))
     return _Grid(rows, total)
 
 
-def _repatriations_grid(d: LicenceDetail) -> _Grid | None:
-    if not d.repatriations:
+def _repatriations_grid(detail: LicenceDetail) -> _Grid | None:
+    if not detail.repatriations:
         return None
     rows = tuple(
-        (_or_dash(r.bank_reference)
-         + (f" (retiré le {fr_date(r.withdrawn_at)})" if r.is_withdrawn else ""),
-         fr_date(r.repatriation_date), fr_amount(r.amount, d.currency))
-        for r in d.repatriations
+        (
+            _undone(r.bank_reference, "retiré", r.withdrawn_at),
+            fr_date(r.repatriation_date),
+            fr_amount(r.amount, detail.currency),
+        )
+        for r in detail.repatriations
     )
-    return _Grid(rows, ("Total rapatrié", "", fr_amount(d.repatriated_amount, d.currency)))
+    return _Grid(rows, ("Total rapatrié", "", fr_amount(detail.repatriated_amount, detail.currency)))
 
 
-def _repatriation_summary(d: LicenceDetail) -> str:
-    if not d.repatriations:
+def _repatriation_summary(detail: LicenceDetail) -> str:
+    if not detail.repatriations:
         return ""
-    rest = max(Decimal(0), d.imputed_value - d.repatriated_amount)
+    rest = max(Decimal(0), detail.imputed_value - detail.repatriated_amount)
     return (
-        f"Valeur imputée : {fr_amount(d.imputed_value, d.currency)} — "
-        f"rapatriée : {fr_amount(d.repatriated_amount, d.currency)} — "
-        f"reste à rapatrier : {fr_amount(rest, d.currency)}"
+        f"Valeur imputée : {fr_amount(detail.imputed_value, detail.currency)} — "
+        f"rapatriée : {fr_amount(detail.repatriated_amount, detail.currency)} — "
+        f"reste à rapatrier : {fr_amount(rest, detail.currency)}"
     )
 
 
-def _visa_values(d: LicenceDetail) -> tuple[str, ...]:
-    if not d.visa_number:
+def _visa_values(detail: LicenceDetail) -> tuple[str, ...]:
+    if not detail.visa_number:
         return ("Non visée", "", "")
-    return (d.visa_number, fr_date(d.visa_date) or DASH, fr_date(d.validity_end) or DASH)
+    return (detail.visa_number, fr_date(detail.visa_date) or DASH, fr_date(detail.validity_end) or DASH)
 
 
-def _reasons(d: LicenceDetail) -> Pairs:
+def _reasons(detail: LicenceDetail) -> Pairs:
     reasons = (
-        ("Motif du refus", d.refusal_reason),
-        ("Motif du renvoi pour correction", d.correction_reason),
-        ("Motif de l'annulation", d.cancellation_reason),
+        ("Motif du refus", detail.refusal_reason),
+        ("Motif du renvoi pour correction", detail.correction_reason),
+        ("Motif de l'annulation", detail.cancellation_reason),
     )
     return tuple((label, text.strip()) for label, text in reasons if text and text.strip())
 
 
-def _form_from_detail(d: LicenceDetail) -> _Form:
-    extra: Pairs = (("Copiée de", d.copied_from),) if d.copied_from else ()
+def _form_from_detail(detail: LicenceDetail) -> _Form:
+    extra: Pairs = (("Copiée de", detail.copied_from),) if detail.copied_from else ()
     return _Form(
-        number=d.registration_number,
-        status=d.status,
-        category=code_label(d.category, CATEGORY_LABELS.get(d.category, "")),
+        number=detail.registration_number,
+        status=detail.status,
+        category=code_label(detail.category, CATEGORY_LABELS.get(detail.category, "")),
         exporter=tuple(
-            zip(EXPORTER_LABELS, (_or_dash(d.company_name), _or_dash(d.company_ice)), strict=True)
+            zip(EXPORTER_LABELS, (_or_dash(detail.company_name), _or_dash(detail.company_ice)), strict=True)
         ),
-        general=tuple(zip(GENERAL_LABELS, _general_values(d), strict=True)) + extra,
-        countries=", ".join(c.name or c.code for c in d.countries) or DASH,
-        invoices=_invoices_grid(d),
-        documents=_documents_grid(d),
-        goods=_Grid(tuple(_goods_cells(g) for g in d.goods), empty_text="Aucune marchandise."),
-        visa=tuple(zip(VISA_LABELS, _visa_values(d), strict=True)),
-        imputations=_imputations_grid(d),
-        repatriations=_repatriations_grid(d),
-        repatriation_summary=_repatriation_summary(d),
-        reasons=_reasons(d),
+        general=tuple(zip(GENERAL_LABELS, _general_values(detail), strict=True)) + extra,
+        countries=", ".join(c.name or c.code for c in detail.countries) or DASH,
+        invoices=_invoices_grid(detail),
+        documents=_documents_grid(detail),
+        goods=_Grid(tuple(_goods_cells(g) for g in detail.goods), empty_text="Aucune marchandise."),
+        visa=tuple(zip(VISA_LABELS, _visa_values(detail), strict=True)),
+        imputations=_imputations_grid(detail),
+        repatriations=_repatriations_grid(detail),
+        repatriation_summary=_repatriation_summary(detail),
+        reasons=_reasons(detail),
     )
 
 
@@ -593,6 +348,12 @@ def _blank_form() -> _Form:
     )
 
 
+def helpdesk_line() -> str:
+    """The footer's help-desk line, from the settings (the same as the screens' footer)."""
+    cfg = settings()
+    return f"HelpDesk PortNet : {cfg.helpdesk_phone} — {cfg.helpdesk_url}"
+
+
 class _LicencePdf(FPDF):
     """A4 portrait, core fonts in windows-1252, every text sanitised, running header/footer."""
 
@@ -601,6 +362,7 @@ class _LicencePdf(FPDF):
         self.core_fonts_encoding = "windows-1252"
         self.running_title = running_title
         self.generated_at = generated_at
+        self.helpdesk = helpdesk_line()
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.set_auto_page_break(True, margin=18)
         self.set_creator("Export Licence Desk")
@@ -627,7 +389,7 @@ class _LicencePdf(FPDF):
         self.set_font("Helvetica", "", 7)
         self.set_text_color(*TEXT_GREY)
         self.ln(1)
-        self.cell(0, 4, HELPDESK, align="C", new_x="LMARGIN", new_y="NEXT")
+        self.cell(0, 4, self.helpdesk, align="C", new_x="LMARGIN", new_y="NEXT")
         when = self.generated_at
         stamp = f"Généré le {fr_date(when)} à {fr_time(when)} ({LOCAL_TIME_LABEL})"
         self.cell(CONTENT_WIDTH / 2, 4, stamp, align="L")
@@ -791,17 +553,22 @@ def _draw_text_box(pdf: _LicencePdf, text: str, *, blank: bool, lines: int = 2) 
             CONTENT_WIDTH, BLANK_ROW_HEIGHT * lines, "", border=1, new_x="LMARGIN", new_y="NEXT"
         )
     else:
-        pdf.multi_cell(
-            CONTENT_WIDTH,
-            5,
-            text,
-            border=1,
-            padding=BOX_PADDING,
-            align="L",
-            new_x="LMARGIN",
-            new_y="NEXT",
-        )
+        _boxed_text(pdf, text, line_height=5)
     pdf.ln(3)
+
+
+def _boxed_text(pdf: _LicencePdf, text: str, *, line_height: float) -> None:
+    """Free text across the page in a bordered box, growing (and running on) with the text."""
+    pdf.multi_cell(
+        CONTENT_WIDTH,
+        line_height,
+        text,
+        border=1,
+        padding=BOX_PADDING,
+        align="L",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
 
 
 def _draw_visa(pdf: _LicencePdf, form: _Form) -> None:
@@ -850,16 +617,7 @@ def _draw_reasons(pdf: _LicencePdf, reasons: Pairs) -> None:
         pdf.set_font("Helvetica", "B", 8)
         pdf.cell(CONTENT_WIDTH, 5, f"{label} :", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("Helvetica", "", 9)
-        pdf.multi_cell(
-            CONTENT_WIDTH,
-            4.6,
-            text,
-            border=1,
-            padding=BOX_PADDING,
-            align="L",
-            new_x="LMARGIN",
-            new_y="NEXT",
-        )
+        _boxed_text(pdf, text, line_height=4.6)
         pdf.ln(2)
     pdf.ln(1)
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Generic, TypeVar
 
 from core.lifecycle import Role, Status
-from core.text import fr_count
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -214,18 +216,16 @@ class LicenceRow:
 
 
 @dataclass(frozen=True)
-class SearchPage:
-    rows: tuple[LicenceRow, ...]
+class Page(Generic[T]):
+    """One page of a list read through core (search results, work queues, the decisions, the
+    administration log): its rows, how many match in all, which page, how many rows a page
+    holds."""
+
+    rows: tuple[T, ...]
     total: int
     page: int
     page_size: int
     capped: bool = False  # more matches than `total`: the count stopped there
-
-    @property
-    def total_label(self) -> str:
-        if self.capped:
-            return f"plus de {fr_count(self.total)} licences"
-        return f"{fr_count(self.total)} licence{'s' if self.total > 1 else ''}"
 
     @property
     def page_count(self) -> int:
