@@ -34,7 +34,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -108,6 +108,29 @@ class DashboardFilters:
             country=self.country, tariff_code=self.tariff_chapter, company_id=self.company_id,
             actioned_only=True,
         )
+
+
+def parse_filters(raw: Mapping[str, object]) -> DashboardFilters:
+    """The dashboard's filter form as submitted (widget values, an empty choice as None or "")
+    turned into checked filters; refused in French, field by field, like `check_filters`."""
+    statuses = raw.get("statuses") or ()
+    if not search.known_statuses(statuses):
+        raise ValidationFailed({"statuses": "Statut inconnu."})
+    assert isinstance(statuses, tuple | list)
+
+    def text(name: str) -> Any:
+        value = raw.get(name)
+        return value or None
+
+    filters = DashboardFilters(
+        submitted_from=text("submitted_from"), submitted_to=text("submitted_to"),
+        statuses=tuple(Status(s) for s in statuses),
+        customs_office=text("customs_office"), customs_regime=text("customs_regime"),
+        currency=text("currency"), country=text("country"),
+        tariff_chapter=text("tariff_chapter"), company_id=text("company_id"),
+    )
+    check_filters(filters)
+    return filters
 
 
 def check_filters(filters: DashboardFilters) -> None:

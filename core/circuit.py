@@ -54,7 +54,6 @@ CENT = Decimal("0.01")
 MILLI = Decimal("0.001")
 
 
-
 # ------------------------------------------------------------------ returned data
 @dataclass(frozen=True)
 class VisaQueueRow:

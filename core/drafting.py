@@ -7,7 +7,7 @@ data. Anything refused raises a French `DomainError` and leaves the database as 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -173,19 +173,34 @@ def add_country(
         return licence_detail(session, licence)
 
 
+# What a removal writes in the history: its summary, and the fields it takes away.
+Removal = tuple[str, list[tuple[str, str]]]
+
+
+def _remove(actor: Actor, licence_id: int, expected_version: int, section: str, child_id: int,
+            what: str, described: Callable[[Session, Licence, Any], Removal]) -> LicenceDetail:
+    """Take one destination, invoice, document or goods line off a draft (`section` is the
+    licence's list of them), with its history event."""
+    with writing() as session:
+        user, licence, status, _ = open_licence(session, actor, licence_id, expected_version,
+                                                Action.EDIT)
+        items = getattr(licence, section)
+        item = child(items, child_id, what)
+        details, fields = described(session, licence, item)
+        items.remove(item)
+        touch(licence)
+        record_event(session, licence, user, Action.EDIT, status, details, ch.removed(fields))
+        return licence_detail(session, licence)
+
+
 def remove_country(
     actor: Actor, licence_id: int, expected_version: int, country_id: int
 ) -> LicenceDetail:
-    with writing() as session:
-        user, licence, status, _ = open_licence(session, actor, licence_id, expected_version, Action.EDIT)
-        item = child(licence.countries, country_id, "Pays")
-        licence.countries.remove(item)
-        touch(licence)
-        name = f"{reference.countries().get(item.country_code, '')} ({item.country_code})"
-        record_event(session, licence, user, Action.EDIT, status,
-                     f"Pays de destination retiré : {name.strip()}",
-                     ch.removed([(ch.COUNTRIES, name.strip())]))
-        return licence_detail(session, licence)
+    def described(session: Session, licence: Licence, item: LicenceCountry) -> Removal:
+        name = f"{reference.countries().get(item.country_code, '')} ({item.country_code})".strip()
+        return f"Pays de destination retiré : {name}", [(ch.COUNTRIES, name)]
+
+    return _remove(actor, licence_id, expected_version, "countries", country_id, "Pays", described)
 
 
 def add_invoice(
@@ -217,17 +232,14 @@ def add_invoice(
 def remove_invoice(
     actor: Actor, licence_id: int, expected_version: int, invoice_id: int
 ) -> LicenceDetail:
-    with writing() as session:
-        user, licence, status, _ = open_licence(session, actor, licence_id, expected_version, Action.EDIT)
-        item = child(licence.invoices, invoice_id, "Facture")
-        licence.invoices.remove(item)
-        touch(licence)
-        record_event(session, licence, user, Action.EDIT, status,
-                     f"Facture retirée : {fr_amount(item.amount, licence.currency)} du "
-                     f"{fr_date(item.invoice_date)}",
-                     ch.removed(ch.invoice_fields(item.amount, licence.currency, item.invoice_date,
-                                            item.file.file_name)))
-        return licence_detail(session, licence)
+    def described(session: Session, licence: Licence, item: Invoice) -> Removal:
+        currency = licence.currency
+        return (f"Facture retirée : {fr_amount(item.amount, currency)} du "
+                f"{fr_date(item.invoice_date)}",
+                ch.invoice_fields(item.amount, currency, item.invoice_date, item.file.file_name))
+
+    return _remove(actor, licence_id, expected_version, "invoices", invoice_id, "Facture",
+                   described)
 
 
 def add_document(
@@ -263,18 +275,14 @@ def add_document(
 def remove_document(
     actor: Actor, licence_id: int, expected_version: int, document_id: int
 ) -> LicenceDetail:
-    with writing() as session:
-        user, licence, status, _ = open_licence(session, actor, licence_id, expected_version, Action.EDIT)
-        item = child(licence.documents, document_id, "Document")
-        licence.documents.remove(item)
-        touch(licence)
+    def described(session: Session, licence: Licence, item: Document) -> Removal:
         types = reference.code_list(session, "document_type", include_inactive=True)
-        record_event(session, licence, user, Action.EDIT, status,
-                     f"Document retiré : {item.description}",
-                     ch.removed(ch.document_fields(types.get(item.doc_type, item.doc_type),
-                                             item.description, item.doc_date,
-                                             item.file.file_name)))
-        return licence_detail(session, licence)
+        return (f"Document retiré : {item.description}",
+                ch.document_fields(types.get(item.doc_type, item.doc_type), item.description,
+                                   item.doc_date, item.file.file_name))
+
+    return _remove(actor, licence_id, expected_version, "documents", document_id, "Document",
+                   described)
 
 
 def add_goods_line(
@@ -329,17 +337,13 @@ def _goods_fields(line_no: int, designation: str, origin: str, quantity: Decimal
 def remove_goods_line(
     actor: Actor, licence_id: int, expected_version: int, goods_line_id: int
 ) -> LicenceDetail:
-    with writing() as session:
-        user, licence, status, _ = open_licence(session, actor, licence_id, expected_version, Action.EDIT)
-        item = child(licence.goods, goods_line_id, "Marchandise")
-        licence.goods.remove(item)
-        touch(licence)
-        record_event(session, licence, user, Action.EDIT, status,
-                     f"Marchandise retirée : {item.designation}",
-                     ch.removed(_goods_fields(item.line_no, item.designation, item.origin_country,
-                                        item.quantity, item.net_weight,
-                                        item.supplementary_units, item.tariff)))
-        return licence_detail(session, licence)
+    def described(session: Session, licence: Licence, item: GoodsLine) -> Removal:
+        return (f"Marchandise retirée : {item.designation}",
+                _goods_fields(item.line_no, item.designation, item.origin_country, item.quantity,
+                              item.net_weight, item.supplementary_units, item.tariff))
+
+    return _remove(actor, licence_id, expected_version, "goods", goods_line_id, "Marchandise",
+                   described)
 
 
 def submit_for_visa(actor: Actor, licence_id: int, expected_version: int) -> LicenceDetail:

@@ -19,12 +19,12 @@ import streamlit as st
 
 from core import accounts
 from core.config import COOKIE_NAME, ConfigurationError, cookie_key, settings
-from core.errors import AuthenticationFailed, ValidationFailed
+from core.errors import AuthenticationFailed
 from core.lifecycle import ROLE_DUTIES, ROLE_LABELS
 from core.models import utcnow
 from core.records import Actor
 from core.seed import DEMO_PASSWORD, DEMO_USERS
-from ui.forms import clear, field_error, other_errors
+from ui.forms import call, field_error, other_errors
 
 USER_KEY = "eld_username"
 ISSUED_KEY = "eld_issued_at"
@@ -221,13 +221,10 @@ def password_form(actor: Actor, *, form: str = PASSWORD_FORM) -> dt.datetime | N
         field_error(form, "confirmation")
         submitted = st.form_submit_button("Changer le mot de passe", type="primary")
     if submitted:
-        try:
-            issued = accounts.change_password(actor.username, current, new, confirmation,
-                                              client=_client())
-        except ValidationFailed as exc:
-            st.session_state[f"eld_errors_{form}"] = exc.errors
+        issued = call(form, lambda: accounts.change_password(
+            actor.username, current, new, confirmation, client=_client()), rerun=False)
+        if issued is None:
             st.rerun()
-        clear(form)
         return issued
     other_errors(form, {"current", "new", "confirmation"})
     return None

@@ -127,19 +127,8 @@ def filter_form(actor: Actor) -> tuple[DashboardFilters, int]:
                "Seules les licences soumises sont comptées, jamais les brouillons.")
     if submitted:
         values = {name: st.session_state[_key(name)] for name in EMPTY}
-        filters = DashboardFilters(
-            submitted_from=values["submitted_from"], submitted_to=values["submitted_to"],
-            statuses=tuple(Status(s) for s in values["statuses"]),
-            customs_office=values["customs_office"], customs_regime=values["customs_regime"],
-            currency=values["currency"], country=values["country"],
-            tariff_chapter=values["tariff_chapter"], company_id=values["company_id"],
-        )
-
-        def checked() -> DashboardFilters:
-            analytics.check_filters(filters)
-            return filters
-
-        if call(FORM, checked, rerun=False) is not None:
+        filters = call(FORM, lambda: analytics.parse_filters(values), rerun=False)
+        if filters is not None:
             st.session_state[FILTERS] = filters
             st.session_state[EXPIRY] = int(st.session_state[_key("expiry")])
             st.session_state.pop(PREPARED, None)

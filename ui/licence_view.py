@@ -10,7 +10,6 @@ import pandas as pd
 import streamlit as st
 
 from core import reading
-from core.config import PROJECT_ROOT
 from core.exports import pdf, tables
 from core.lifecycle import Status
 from core.records import (
@@ -31,16 +30,9 @@ MANAGE_PAGE = "pages/2_Gestion_des_Licences.py"
 
 
 # ------------------------------------------------------------------ the draft screen
-def draft_page_ready() -> bool:
-    """The draft screen is another issue's work: link to it only once it exists."""
-    return (PROJECT_ROOT / DRAFT_PAGE).exists()
-
-
 def open_draft(licence_id: int) -> None:
-    """Go to the draft screen for `licence_id` (or stay here if it is not there yet)."""
-    if draft_page_ready():
-        st.switch_page(DRAFT_PAGE, query_params={"id": str(licence_id)})
-    st.rerun()
+    """Go to the draft screen for `licence_id`."""
+    st.switch_page(DRAFT_PAGE, query_params={"id": str(licence_id)})
 
 
 # ------------------------------------------------------------------ history

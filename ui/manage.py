@@ -65,8 +65,7 @@ def _modify_body(actor: Actor, flag: str, prefix: str, info: dict[str, Any]) -> 
         if Action.EDIT in actions:
             st.markdown("**Souscription de la licence**")
             if st.button("Poursuivre la souscription", key=f"{prefix}_edit_button",
-                         icon=":material/edit_note:",
-                         disabled=not licence_view.draft_page_ready()):
+                         icon=":material/edit_note:"):
                 close_dialog(flag)
                 licence_view.open_draft(licence_id)
         if Action.SUBMIT in actions:

@@ -528,3 +528,29 @@ def test_licence_list_files(world: World) -> None:
     assert seen[-1] == (2, 2)
     csv = tables.search_csv(rows).decode("utf-8-sig")
     assert "1000,55" in csv and "99,45" in csv and csv.count("\r\n") == 3
+
+
+# ------------------------------------------------------------------ the filter form's values
+def test_the_dashboard_form_values_become_checked_filters() -> None:
+    raw = {"submitted_from": dt.date(2026, 1, 1), "submitted_to": dt.date(2026, 3, 31),
+           "statuses": ["VISEE", "APUREE"], "customs_office": "", "customs_regime": None,
+           "currency": "EUR", "country": "", "tariff_chapter": "08", "company_id": None}
+    assert analytics.parse_filters(raw) == F(
+        submitted_from=dt.date(2026, 1, 1), submitted_to=dt.date(2026, 3, 31),
+        statuses=(Status.VISAED, Status.SETTLED), currency="EUR", tariff_chapter="08")
+    assert analytics.parse_filters({}) == F()
+
+
+@pytest.mark.parametrize(("raw", "field", "message"), [
+    ({"statuses": ["PIRATE"]}, "statuses", "Statut inconnu."),
+    ({"statuses": "VISEE"}, "statuses", "Statut inconnu."),
+    ({"tariff_chapter": "8"}, "tariff_chapter", "Chapitre tarifaire : deux chiffres (par exemple 08)."),
+    ({"submitted_from": dt.date(2026, 5, 2), "submitted_to": dt.date(2026, 5, 1)},
+     "submitted_to", "Période : la date de fin précède la date de début."),
+    ({"currency": "EURO"}, "currency", "Devise : code ISO à trois lettres."),
+])
+def test_forged_dashboard_form_values_are_refused_in_french(raw: dict[str, object], field: str,
+                                                             message: str) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        analytics.parse_filters(raw)
+    assert refused.value.errors[field] == message
