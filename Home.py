@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core import reading
-from core.lifecycle import Role, Screen, Status
+from core.lifecycle import SEES_OWN_COMPANY_ONLY, Screen, Status
 from ui import format as fmt
 from ui import notifications
 from ui.forms import show_flash
@@ -16,7 +16,7 @@ st.markdown(f"Bienvenue, **{fmt.md_escape(actor.full_name or actor.username)}**"
 notifications.panel(actor)
 
 counts = reading.status_summary(actor)
-st.subheader("Vos licences par statut" if actor.role == Role.EXPORTER else "Licences par statut")
+st.subheader("Vos licences par statut" if actor.role in SEES_OWN_COMPANY_ONLY else "Licences par statut")
 columns = st.columns(5)
 for index, status in enumerate(Status):
     with columns[index % 5]:

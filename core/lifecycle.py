@@ -227,6 +227,8 @@ IMPUTABLE_STATUSES = statuses_allowing(Action.IMPUTE)
 REPATRIATION_STATUSES = statuses_allowing(Action.RECORD_REPATRIATION)
 # Where customs may reverse a mistaken imputation.
 REVERSIBLE_STATUSES = statuses_allowing(Action.REVERSE_IMPUTATION)
+# Submitted and waiting for the MCE: nothing about the licence changes until the answer.
+AWAITING_VISA = statuses_allowing(Action.GRANT_VISA)
 # The MCE's three answers to a submitted licence, in the order the screens list them.
 DECISIONS: tuple[Action, ...] = (Action.GRANT_VISA, Action.REFUSE, Action.SEND_BACK)
 
@@ -235,6 +237,8 @@ DECISIONS: tuple[Action, ...] = (Action.GRANT_VISA, Action.REFUSE, Action.SEND_B
 # Exporters see their own company's licences, drafts included; every other role sees the
 # licences of all companies once submitted.
 SEES_OWN_COMPANY_ONLY = frozenset({Role.EXPORTER})
+# Who is told what happened to their licences since their last visit.
+NOTIFIED_ROLES = frozenset({Role.EXPORTER})
 
 
 class Screen(StrEnum):

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from core.access import current_user
 from core.database import read_session, write_session
-from core.lifecycle import Action, Role, Status
+from core.lifecycle import NOTIFIED_ROLES, Action, Status
 from core.models import HistoryEvent, Licence, User, utcnow
 from core.records import Actor
 
@@ -87,7 +87,7 @@ def _unread(session: Session, user: User, now: dt.datetime) -> list[ColumnElemen
 
 def _exporter(session: Session, actor: Actor) -> User | None:
     user = current_user(session, actor)
-    if user.role != Role.EXPORTER or user.company_id is None:
+    if user.role not in NOTIFIED_ROLES or user.company_id is None:
         return None
     return user
 
@@ -141,7 +141,7 @@ def mark_seen(actor: Actor, up_to: dt.datetime | None = None) -> None:
     mark = min(up_to, now) if up_to is not None else now
     with write_session() as session:
         user = current_user(session, actor)
-        if user.role != Role.EXPORTER:
+        if user.role not in NOTIFIED_ROLES:
             return
         if user.last_seen_events_at is None or mark > user.last_seen_events_at:
             user.last_seen_events_at = mark

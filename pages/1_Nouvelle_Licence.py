@@ -5,7 +5,7 @@ import streamlit as st
 
 from core import reading
 from core.errors import DomainError
-from core.lifecycle import Action, Screen, Status, is_allowed
+from core.lifecycle import AWAITING_VISA, Action, Screen, is_allowed
 from ui import format as fmt
 from ui import licence_form, licence_view
 from ui.forms import show_flash
@@ -42,7 +42,7 @@ st.markdown(
 )
 if detail.correction_reason and editable:
     st.warning(f"Renvoyée pour correction par le MCE : {fmt.md_escape(detail.correction_reason)}")
-if detail.status == Status.SUBMITTED:
+if detail.status in AWAITING_VISA:
     st.info("Licence soumise pour visa MCE : aucune modification ne peut être apportée avant le "
             "retour du MCE ; l'historique reste consultable.")
 elif not editable:

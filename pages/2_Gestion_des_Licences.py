@@ -4,7 +4,7 @@ form, and per licence *Historique*, *Modifier* (what the status allows) and *Cop
 import streamlit as st
 
 from core import drafting
-from core.lifecycle import Screen, Status
+from core.lifecycle import AWAITING_VISA, Screen
 from ui import licence_view, manage, search
 from ui.forms import call, flash, other_errors, show_flash
 from ui.layout import page
@@ -37,7 +37,7 @@ if result.rows:
                 licence_view.open_draft(new.id)
             st.rerun()
     other_errors(f"{PREFIX}_copy", set())
-    if row.status == Status.SUBMITTED:
+    if row.status in AWAITING_VISA:
         st.info(manage.LOCKED, icon=":material/lock:")
     xlsx, csv, _ = st.columns([1, 1, 4])
     with xlsx:

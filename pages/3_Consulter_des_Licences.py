@@ -4,7 +4,7 @@ actioned (submitted onward), *Historique*, *Détail*, *Imprimer* and *Imprimer V
 import streamlit as st
 
 from core import reading
-from core.lifecycle import Role, Screen, Status
+from core.lifecycle import SEES_OWN_COMPANY_ONLY, SUBMITTED_STATUSES, Screen
 from ui import licence_view, search
 from ui.forms import read, show_flash
 from ui.layout import page
@@ -18,7 +18,7 @@ show_flash()
 shown = st.query_params.get("id")  # ?id=: the detail replaces the list (guide V.1)
 if shown is not None:
     detail = read(lambda: reading.get_licence(actor, int(shown) if shown.isdigit() else 0))
-    if detail is not None and detail.status == Status.DRAFT:  # not actioned yet
+    if detail is not None and detail.status not in SUBMITTED_STATUSES:
         st.info("Cette licence n'a pas encore été soumise : elle se consulte depuis la "
                 "Gestion des Licences d'Exportation.")
         detail = None
@@ -43,7 +43,7 @@ if shown is not None:
 
 search.search_form(PREFIX, actor, actioned_only=True)
 result = search.results(PREFIX, actor, actioned_only=True)
-search.results_table(PREFIX, result, with_company=actor.role != Role.EXPORTER)
+search.results_table(PREFIX, result, with_company=actor.role not in SEES_OWN_COMPANY_ONLY)
 if result.rows:
     pick, history, detail_column = st.columns([4, 1, 1], vertical_alignment="bottom")
     with pick:

@@ -10,7 +10,7 @@ from typing import Any
 import streamlit as st
 
 from core import drafting, reading
-from core.lifecycle import Action, Status, allowed_actions
+from core.lifecycle import AWAITING_VISA, Action, allowed_actions
 from core.records import Actor, LicenceRow
 from ui import format as fmt
 from ui import licence_view
@@ -56,7 +56,7 @@ def _modify_body(actor: Actor, flag: str, prefix: str, info: dict[str, Any]) -> 
     if detail is not None:
         st.markdown(f"Statut actuel : {fmt.badge(detail.status)}", unsafe_allow_html=True)
         actions = [a for a in allowed_actions(detail.status, actor.role) if a != Action.COPY]
-        if detail.status == Status.SUBMITTED:
+        if detail.status in AWAITING_VISA:
             st.info(LOCKED, icon=":material/lock:")
         elif not actions:
             st.info(f"Aucune modification n'est possible pour une licence "

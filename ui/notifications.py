@@ -6,7 +6,7 @@ import streamlit as st
 
 from core import notifications
 from core.errors import DomainError
-from core.lifecycle import Action, Role
+from core.lifecycle import NOTIFIED_ROLES, Action
 from core.records import Actor
 from ui import format as fmt
 from ui.forms import call, other_errors
@@ -17,7 +17,7 @@ FORM = "notifications"
 
 def menu_badge(actor: Actor) -> str:
     """« (3) » to put after a menu label, « (99+) » beyond, or nothing."""
-    if actor.role != Role.EXPORTER:
+    if actor.role not in NOTIFIED_ROLES:
         return ""
     try:
         count = notifications.unread_count(actor)
@@ -42,7 +42,7 @@ def _line(note: notifications.Notification) -> str:
 
 def panel(actor: Actor) -> None:
     """What happened to the company's licences since the exporter last marked them read."""
-    if actor.role != Role.EXPORTER:
+    if actor.role not in NOTIFIED_ROLES:
         return
     notes = notifications.unread(actor)
     st.subheader("Nouveautés sur vos licences" + (f" ({len(notes)})" if notes else ""))

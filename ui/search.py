@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from core.exports import tables
-from core.lifecycle import Status
+from core.lifecycle import SUBMITTED_STATUSES, Status
 from core.records import Actor, LicenceRow, Page, SearchFilters
 from core.reference import FormOptions
 from core.search import all_rows, empty_form, latest, parse_filters, search
@@ -60,7 +60,7 @@ def search_form(prefix: str, actor: Actor, *, actioned_only: bool) -> None:
     for name, empty in fields.items():
         st.session_state.setdefault(_key(prefix, name), copy.copy(raw.get(name, empty)))
     lists = form_options()
-    statuses = [s for s in Status if not (actioned_only and s == Status.DRAFT)]
+    statuses = list(SUBMITTED_STATUSES) if actioned_only else list(Status)
     active = sum(1 for name in fields if raw.get(name) not in (None, "", []))
     title = "Formulaire de recherche" + (f" — {active} filtre(s) actif(s)" if active else "")
     expander = st.expander(title, icon=":material/search:", expanded=bool(errors(form)))

@@ -60,6 +60,7 @@ def test_status_groups_are_read_from_the_transition_table() -> None:
     assert lifecycle.REPATRIATION_STATUSES == (Status.PARTIALLY_IMPUTED, Status.FULLY_IMPUTED)
     assert set(lifecycle.REPATRIATION_STATUSES) == lifecycle.IMPUTED_STATUSES
     assert lifecycle.REVERSIBLE_STATUSES == (Status.PARTIALLY_IMPUTED, Status.FULLY_IMPUTED)
+    assert lifecycle.AWAITING_VISA == (Status.SUBMITTED,)
     assert Status.DRAFT not in lifecycle.SUBMITTED_STATUSES
     assert len(lifecycle.SUBMITTED_STATUSES) == len(Status) - 1
     for status in lifecycle.IMPUTABLE_STATUSES:
