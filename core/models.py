@@ -97,6 +97,18 @@ class RegistrationCounter(Base):
     last_value: Mapped[int] = mapped_column(Integer)
 
 
+class LicenceStatusCount(Base):
+    """How many licences each company has per status, split by whether they were ever submitted
+    (what the other roles see). Kept by database triggers on `licences` in the same transaction
+    as every change, whoever makes it: the main screen reads it instead of counting the table."""
+
+    __tablename__ = "licence_status_counts"
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(30), primary_key=True)
+    submitted: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    licences: Mapped[int] = mapped_column(Integer)
+
+
 class ReferenceItem(Base):
     """Small code lists: customs regimes, offices, document types, payment terms, categories."""
 

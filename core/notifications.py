@@ -80,7 +80,9 @@ def _unread(session: Session, user: User, now: dt.datetime) -> list[ColumnElemen
         # Not ahead of the clock: mark_seen never moves past now, so such an event would stay
         # unread for ever after "Marquer comme lu".
         HistoryEvent.occurred_at <= now,
-        HistoryEvent.action.in_([a.value for a in NOTIFIED_ACTIONS]),
+        # `action || ''`: read through ix_history_occurred (the window after the mark), never
+        # through ix_history_action, which holds every decision of every company.
+        HistoryEvent.action.concat("").in_([a.value for a in NOTIFIED_ACTIONS]),
         company == user.company_id,
     ]
 

@@ -173,3 +173,22 @@ def visaed(actors: dict[str, Actor], **kwargs: Any) -> LicenceDetail:
     lic = complete_draft(actors["exportateur"], **kwargs)
     lic = drafting.submit_for_visa(actors["exportateur"], lic.id, lic.version)
     return decisions.grant_visa(actors["mce"], lic.id, lic.version, f"V-2026-{lic.id:04d}")
+
+
+def stored_and_counted_status_counts() -> tuple[dict[Any, int], dict[Any, int]]:
+    """The counts the database keeps per (company, status, submitted), and the same counted
+    from the licences: equal whatever changed the licences."""
+    from sqlalchemy import func, select
+
+    from core.database import read_session
+    from core.models import Licence, LicenceStatusCount
+
+    with read_session() as session:
+        stored = {(c, s, bool(sub)): n for c, s, sub, n in session.execute(
+            select(LicenceStatusCount.company_id, LicenceStatusCount.status,
+                   LicenceStatusCount.submitted, LicenceStatusCount.licences)) if n}
+        submitted = Licence.submitted_at.is_not(None)
+        counted = {(c, s, bool(sub)): n for c, s, sub, n in session.execute(
+            select(Licence.company_id, Licence.status, submitted, func.count())
+            .group_by(Licence.company_id, Licence.status, submitted))}
+    return stored, counted

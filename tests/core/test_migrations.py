@@ -19,7 +19,8 @@ from core.models import Base
 from core.reference import prepare_database
 
 TRIGGERS = {f"{table}_no_{verb}" for table in ("history_events", "history_changes",
-                                               "licence_revisions") for verb in ("update", "delete")}
+                                               "licence_revisions") for verb in ("update", "delete")
+            } | {f"licences_count_{verb}" for verb in ("insert", "update", "delete")}
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ from core.errors import DomainError
 from core.files import tiny_pdf
 from core.models import HistoryEvent, Imputation, ImputationLine, Licence
 from core.records import Actor, LicenceDetail
-from tests.conftest import first_tariff, fresh_database, header
+from tests.conftest import first_tariff, fresh_database, header, stored_and_counted_status_counts
 
 EDITABLE = {"BROUILLON"}
 FINAL = {"REFUSEE", "ANNULEE", "APUREE", "EXPIREE"}
@@ -344,6 +344,8 @@ class LicenceMachine(RuleBasedStateMachine):
         for lid, value in values.items():  # the imputed value never passes the licence's amount
             assert Decimal(str(value)).quantize(Decimal("0.01")) == self.licences[lid].imputed_value
             assert Decimal(str(value)) <= amounts[lid]
+        stored, counted = stored_and_counted_status_counts()  # what the main screen reads
+        assert stored == counted
 
 
 @pytest.mark.slow

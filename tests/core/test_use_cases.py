@@ -453,3 +453,37 @@ def test_a_form_sent_without_its_pdf_is_refused_by_core_with_the_other_errors(
                                       file_name=None, data=None)
     assert refused.value.errors == {"file": "Joignez l'avis de rapatriement (PDF)."}
     assert reading.get_licence(exporter, lic.id).repatriations == ()
+
+
+def test_the_main_screen_counts_follow_every_change_whoever_makes_it(
+    actors: dict[str, Actor],
+) -> None:
+    """The counts are kept by the database: use cases, the seed and raw SQL all move them."""
+    from core import seed
+    from tests.conftest import stored_and_counted_status_counts
+
+    exporter, mce = actors["exportateur"], actors["mce"]
+    seed.seed_demo(40)
+    draft = drafting.create_licence(exporter, header())
+    cancelled = drafting.create_licence(exporter, header())
+    drafting.cancel_licence(exporter, cancelled.id, cancelled.version, "Erreur de saisie")
+    lic = complete_draft(exporter)
+    lic = drafting.submit_for_visa(exporter, lic.id, lic.version)
+    lic = decisions.send_back(mce, lic.id, lic.version, "Facture illisible")
+    with write_session() as session:  # behind the application's back
+        session.execute(text("UPDATE licences SET status = 'VISEE', submitted_at = created_at "
+                             "WHERE id = :i"), {"i": draft.id})
+    stored, counted = stored_and_counted_status_counts()
+    assert stored == counted
+    with read_session() as session:
+        mine = dict(session.execute(
+            select(Licence.status, func.count()).where(Licence.company_id == exporter.company_id)
+            .group_by(Licence.status)).all())
+        seen = dict(session.execute(
+            select(Licence.status, func.count()).where(Licence.status != Status.DRAFT,
+                                                       Licence.submitted_at.is_not(None))
+            .group_by(Licence.status)).all())
+    assert reading.status_summary(exporter) == {Status(s): n for s, n in mine.items()}
+    assert reading.status_summary(mce) == {Status(s): n for s, n in seen.items()}
+    # a draft cancelled before any submission is the exporter's only; a sent-back one too
+    assert reading.status_summary(mce).get(Status.DRAFT) is None
