@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck install clean-db bench
+.PHONY: run test lint typecheck install clean-db bench bench-ci
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,3 +34,13 @@ typecheck: $(STAMP)
 
 clean-db:
 	rm -f db/licences.sqlite3 db/licences.sqlite3-wal db/licences.sqlite3-shm
+
+# Speed on a generated database (a temporary SQLite file; see README « Performance »), for humans:
+# about 7 minutes here at 100,000 licences with BENCH_ARGS="--browser --json bench.json".
+bench: $(STAMP)
+	$(PY) -m benchmarks --licences 100000 $(BENCH_ARGS)
+
+# The same at 2,000 licences (about 25 s), run once by .ci/run: it proves the benchmark still works;
+# nothing fails on a duration.
+bench-ci: $(STAMP)
+	$(PY) -m benchmarks --licences 2000 --runs 3
