@@ -47,7 +47,7 @@ from core.models import (
     utcnow,
 )
 from core.records import Actor, Page
-from core.search import FULL_NUMBER, prefix_range
+from core.search import COUNT_CAP, FULL_NUMBER, prefix_range
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -186,8 +186,20 @@ def _number_condition(raw: str | None) -> list[ColumnElement[bool]]:
     return [prefix_range(Licence.registration_number, number)]
 
 
-def _count(session: Session, query: Select[Any]) -> int:
-    return session.scalar(select(func.count()).select_from(query.subquery())) or 0
+def _status_in(statuses: Sequence[Status]) -> ColumnElement[bool]:
+    """Customs' status condition, written `status || ''`: the validity ends from today on are
+    then read in order from ix_licences_validity (validity end, then id) and the page stops after
+    its rows, instead of sorting every visaed licence. (The bank's imputed licences are better
+    found through their status: old validity ends of settled licences come first.)"""
+    return Licence.status.concat("").in_([s.value for s in statuses])
+
+
+def _count(session: Session, query: Select[Any]) -> tuple[int, bool]:
+    """(how many match, up to COUNT_CAP; whether there are more): a queue of any length costs
+    no more than COUNT_CAP rows to count, and the screen says « plus de 2 000 »."""
+    total = session.scalar(
+        select(func.count()).select_from(query.limit(COUNT_CAP + 1).subquery())) or 0
+    return min(total, COUNT_CAP), total > COUNT_CAP
 
 
 def _imputed(session: Session, ids: Sequence[int]) -> dict[int, tuple[int, Decimal]]:
@@ -320,7 +332,7 @@ def mce_decisions(
             .join(Company, Company.id == Licence.company_id)
             .where(*where)
         )
-        total = _count(session, base.with_only_columns(HistoryEvent.id))
+        total, capped = _count(session, base.with_only_columns(HistoryEvent.id))
         rows = session.execute(
             base.order_by(HistoryEvent.occurred_at.desc(), HistoryEvent.id.desc())
             .limit(page_size).offset((page - 1) * page_size)
@@ -335,7 +347,7 @@ def mce_decisions(
             )
             for r in rows
         ),
-        total, page, page_size,
+        total, page, page_size, capped,
     )
 
 
@@ -363,16 +375,15 @@ def customs_worklist(
         if corrections:
             scope = [Licence.status.in_([s.value for s in REVERSIBLE_STATUSES])]
         else:
-            scope = [Licence.status.in_([s.value for s in IMPUTABLE_STATUSES]),
-                     Licence.validity_end >= day]
-        base = select(Licence.id).where(visibility(user), *scope, *number_where)
-        total = _count(session, base)
+            scope = [_status_in(IMPUTABLE_STATUSES), Licence.validity_end >= day]
+        where = [visibility(user), *scope, *number_where]
+        total, capped = _count(session, select(Licence.id).where(*where))
         rows = session.execute(
             select(Licence.id, Licence.registration_number, Licence.status, Licence.version,
                    Company.name, Licence.currency, Licence.total_amount, Licence.visa_number,
                    Licence.validity_end)
             .join(Company, Company.id == Licence.company_id)
-            .where(Licence.id.in_(base.scalar_subquery()))
+            .where(*where)
             .order_by(Licence.validity_end.asc(), Licence.id.asc())
             .limit(page_size).offset((page - 1) * page_size)
         ).all()
@@ -391,7 +402,7 @@ def customs_worklist(
             )
             for r in rows
         ),
-        total, page, page_size,
+        total, page, page_size, capped,
     )
 
 
@@ -407,16 +418,14 @@ def bank_worklist(
     day = today()
     with read_session() as session:
         user = screen_user(session, actor, Screen.REPATRIATION)
-        base = select(Licence.id).where(
-            visibility(user), Licence.status.in_([s.value for s in REPATRIATION_STATUSES]),
-            *number_where,
-        )
-        total = _count(session, base)
+        where = [visibility(user), Licence.status.in_([s.value for s in REPATRIATION_STATUSES]),
+                 *number_where]
+        total, capped = _count(session, select(Licence.id).where(*where))
         rows = session.execute(
             select(Licence.id, Licence.registration_number, Licence.status, Licence.version,
                    Company.name, Licence.currency, Licence.validity_end)
             .join(Company, Company.id == Licence.company_id)
-            .where(Licence.id.in_(base.scalar_subquery()))
+            .where(*where)
             .order_by(Licence.validity_end.asc(), Licence.id.asc())
             .limit(page_size).offset((page - 1) * page_size)
         ).all()
@@ -435,4 +444,4 @@ def bank_worklist(
             imputation_closed=imputation_closed(status, r.validity_end, day),
             settle_blocker=settle_blocker(status, r.validity_end, value, amount, r.currency, day),
         ))
-    return Page(tuple(out), total, page, page_size)
+    return Page(tuple(out), total, page, page_size, capped)

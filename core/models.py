@@ -150,6 +150,7 @@ class Licence(Base):
         Index("ix_licences_company_status_created", "company_id", "status", "created_at"),
         Index("ix_licences_status_created", "status", "created_at"),
         Index("ix_licences_status_validity", "status", "validity_end"),
+        Index("ix_licences_validity", "validity_end"),  # the queues, nearest end first
         Index("ix_licences_created", "created_at"),
         Index("ix_licences_submitted", "submitted_at"),
         Index("ix_licences_currency", "currency", "created_at"),

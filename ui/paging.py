@@ -11,6 +11,7 @@ from typing import Any, Protocol, TypeVar
 import streamlit as st
 
 from core.records import Page
+from ui import format as fmt
 
 PAGE_SIZE = 10
 T = TypeVar("T")
@@ -58,8 +59,9 @@ def pager(prefix: str, page: Page[Any], noun: str = "licence") -> None:
             st.session_state[page_key(prefix)] = page.page - 1
             st.rerun()
     with info:
+        count = f"{'plus de ' if page.capped else ''}{fmt.count(page.total)}"
         st.markdown(f"<div style='text-align:center'>Page {page.page} / {page.page_count} — "
-                    f"{page.total} {noun}{'s' if page.total > 1 else ''}</div>",
+                    f"{count} {noun}{'s' if page.total > 1 else ''}</div>",
                     unsafe_allow_html=True)
     with following:
         if st.button("Suivant", icon=":material/chevron_right:", icon_position="right",

@@ -372,3 +372,18 @@ def test_settle_blocker_matches_the_rules() -> None:
                                  day) or "")
     assert blocker(Status.PARTIALLY_IMPUTED, day - dt.timedelta(days=1), Decimal(1), Decimal(1),
                    "EUR", day) is None
+
+
+def test_queue_counts_stop_at_the_cap_and_say_so(actors: dict[str, Actor],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A queue of any length costs no more than COUNT_CAP rows to count: beyond it the page
+    says so (« plus de »), and its rows are still the nearest validity ends."""
+    for _ in range(3):
+        visaed(actors)
+    monkeypatch.setattr(circuit, "COUNT_CAP", 2)
+    page = circuit.customs_worklist(actors["douane"], page_size=2)
+    assert (page.total, page.capped) == (2, True)
+    assert [r.validity_end for r in page.rows] == sorted(r.validity_end for r in page.rows)
+    monkeypatch.setattr(circuit, "COUNT_CAP", 3)
+    page = circuit.customs_worklist(actors["douane"], page_size=2)
+    assert (page.total, page.capped) == (3, False)
