@@ -113,10 +113,8 @@ class DashboardFilters:
 def parse_filters(raw: Mapping[str, object]) -> DashboardFilters:
     """The dashboard's filter form as submitted (widget values, an empty choice as None or "")
     turned into checked filters; refused in French, field by field, like `check_filters`."""
-    statuses = raw.get("statuses") or ()
-    if not search.known_statuses(statuses):
-        raise ValidationFailed({"statuses": "Statut inconnu."})
-    assert isinstance(statuses, tuple | list)
+    errors: dict[str, str] = {}
+    statuses = search.parse_statuses(errors, raw.get("statuses"))
 
     def text(name: str) -> Any:
         value = raw.get(name)
@@ -124,12 +122,17 @@ def parse_filters(raw: Mapping[str, object]) -> DashboardFilters:
 
     filters = DashboardFilters(
         submitted_from=text("submitted_from"), submitted_to=text("submitted_to"),
-        statuses=tuple(Status(s) for s in statuses),
+        statuses=statuses,
         customs_office=text("customs_office"), customs_regime=text("customs_regime"),
         currency=text("currency"), country=text("country"),
         tariff_chapter=text("tariff_chapter"), company_id=text("company_id"),
     )
-    check_filters(filters)
+    try:
+        check_filters(filters)
+    except ValidationFailed as exc:
+        errors = {**exc.errors, **errors}
+    if errors:
+        raise ValidationFailed(errors)
     return filters
 
 
@@ -142,16 +145,8 @@ def check_filters(filters: DashboardFilters) -> None:
     if filters.tariff_chapter and not (isinstance(filters.tariff_chapter, str)
                                        and CHAPTER.fullmatch(filters.tariff_chapter)):
         errors["tariff_chapter"] = "Chapitre tarifaire : deux chiffres (par exemple 08)."
-    if filters.currency and not (isinstance(filters.currency, str)
-                                 and re.fullmatch(r"[A-Za-z]{3}", filters.currency)):
-        errors["currency"] = "Devise : code ISO à trois lettres."
-    if filters.country and not (isinstance(filters.country, str) and re.fullmatch(r"[A-Za-z]{2}", filters.country)):
-        errors["country"] = "Pays : code ISO à deux lettres."
-    search.check_code(errors, "customs_office", "Bureau douanier", filters.customs_office)
-    search.check_code(errors, "customs_regime", "Régime douanier", filters.customs_regime)
+    search.check_common(errors, filters)
     search.check_id(errors, "company_id", "Exportateur inconnu.", filters.company_id)
-    if not search.known_statuses(filters.statuses):
-        errors["statuses"] = "Statut inconnu."
     if errors:
         raise ValidationFailed(errors)
 

@@ -10,7 +10,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, select, true
 from sqlalchemy.orm import Session
@@ -145,8 +145,7 @@ def _check(filters: SearchFilters) -> None:
         errors["number"] = "Numéro : 20 caractères au plus."
     elif number and not NUMBER_CHARS.fullmatch(number):
         errors["number"] = "Numéro : lettres, chiffres et tirets uniquement (ex. LE-2026-000123)."
-    if not known_statuses(filters.statuses):
-        errors["statuses"] = "Statut inconnu."
+    check_common(errors, filters)
     created = check_period(errors, "created", "Date de création", filters.created_from, filters.created_to)
     submitted = check_period(errors, "submitted", "Date de soumission", filters.submitted_from,
                              filters.submitted_to)
@@ -156,13 +155,6 @@ def _check(filters: SearchFilters) -> None:
         errors["submitted_to"] = "Date de soumission : la fin précède le début."
     if filters.recipient:
         check_text(errors, "recipient", "Destinataire", filters.recipient, max_len=200)
-    if filters.currency and not (isinstance(filters.currency, str)
-                                 and re.fullmatch(r"[A-Za-z]{3}", filters.currency)):
-        errors["currency"] = "Devise : code ISO à trois lettres."
-    if filters.country and not (isinstance(filters.country, str) and re.fullmatch(r"[A-Za-z]{2}", filters.country)):
-        errors["country"] = "Pays : code ISO à deux lettres."
-    check_code(errors, "customs_office", "Bureau douanier", filters.customs_office)
-    check_code(errors, "customs_regime", "Régime douanier", filters.customs_regime)
     if filters.tariff_code and not (isinstance(filters.tariff_code, str)
                                     and _TARIFF_CHARS.fullmatch(filters.tariff_code)):
         errors["tariff_code"] = "Nomenclature : chiffres uniquement."
@@ -198,19 +190,13 @@ def parse_filters(raw: Mapping[str, object], *, actioned_only: bool) -> SearchFi
     « 1 250,50 »), codes and status values as chosen, days. A field left out is empty. Every
     refusal at once, in French and keyed by field (`ValidationFailed`), before any query."""
     errors: dict[str, str] = {}
-    c = Checker()
-    amount_min = c.decimal("amount_min", "Montant min", raw.get("amount_min"), places=2,
-                           allow_zero=True, required=False)
-    amount_max = c.decimal("amount_max", "Montant max", raw.get("amount_max"), places=2,
-                           allow_zero=True, required=False)
-    errors.update(c.errors)
-    chosen = raw.get("statuses") or ()
-    statuses: tuple[Status, ...] = ()
-    if known_statuses(chosen):
-        assert isinstance(chosen, tuple | list)
-        statuses = tuple(Status(s) for s in chosen)
-    else:
-        errors["statuses"] = "Statut inconnu."
+    checker = Checker()
+    amount_min = checker.decimal("amount_min", "Montant min", raw.get("amount_min"), places=2,
+                                 allow_zero=True, required=False)
+    amount_max = checker.decimal("amount_max", "Montant max", raw.get("amount_max"), places=2,
+                                 allow_zero=True, required=False)
+    errors.update(checker.errors)
+    statuses = parse_statuses(errors, raw.get("statuses"))
 
     def text(field: str) -> str | None:
         return _typed(errors, field, _TEXT_FIELDS[field], raw.get(field))
@@ -245,6 +231,47 @@ def _typed(errors: dict[str, str], field: str, label: str, value: object) -> str
         errors[field] = f"{label} : texte attendu."
         return None
     return value.strip() or None
+
+
+class CommonFilters(Protocol):
+    """What the search's and the dashboard's filters share."""
+
+    @property
+    def statuses(self) -> tuple[Status, ...]: ...
+    @property
+    def currency(self) -> str | None: ...
+    @property
+    def country(self) -> str | None: ...
+    @property
+    def customs_office(self) -> str | None: ...
+    @property
+    def customs_regime(self) -> str | None: ...
+
+
+def check_common(errors: dict[str, str], filters: CommonFilters) -> None:
+    """The rules the search and the dashboard share, refusals in `errors`: known statuses,
+    ISO currency and country codes, reference-list codes."""
+    if not known_statuses(filters.statuses):
+        errors["statuses"] = "Statut inconnu."
+    if filters.currency and not (isinstance(filters.currency, str)
+                                 and re.fullmatch(r"[A-Za-z]{3}", filters.currency)):
+        errors["currency"] = "Devise : code ISO à trois lettres."
+    if filters.country and not (isinstance(filters.country, str)
+                                and re.fullmatch(r"[A-Za-z]{2}", filters.country)):
+        errors["country"] = "Pays : code ISO à deux lettres."
+    check_code(errors, "customs_office", "Bureau douanier", filters.customs_office)
+    check_code(errors, "customs_regime", "Régime douanier", filters.customs_regime)
+
+
+def parse_statuses(errors: dict[str, str], chosen: object) -> tuple[Status, ...]:
+    """The statuses a form's multiselect sent (their values), refused when one is unknown."""
+    if not chosen:
+        return ()
+    if not known_statuses(chosen):
+        errors["statuses"] = "Statut inconnu."
+        return ()
+    assert isinstance(chosen, tuple | list)
+    return tuple(Status(s) for s in chosen)
 
 
 def known_statuses(statuses: object) -> bool:

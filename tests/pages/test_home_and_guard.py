@@ -280,3 +280,13 @@ def test_a_garbled_secrets_file_is_a_message_not_a_traceback(
         assert not at.text_input  # no login form served
     finally:
         config.settings.cache_clear()
+
+
+def test_every_screen_has_its_page_and_a_menu_entry() -> None:
+    from core.config import PROJECT_ROOT
+    from core.lifecycle import Screen
+    from ui.layout import MENU
+
+    assert {entry.screen for entry in MENU} == set(Screen)
+    for entry in MENU:
+        assert (PROJECT_ROOT / entry.path).is_file(), entry.path
